@@ -1,0 +1,36 @@
+"""Ending a chat: one transcript event, the final state, and the `ended` frame to everyone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chats.frames import ended_frame
+from chats.models import Chat, CloseReason, Status
+from chats.outbox import Outbox
+from chats.transcript import append_event
+from chatserver.accounts.models import User
+
+END_TEXT = {
+    CloseReason.IDLE_TIMEOUT: "Chat ended: the provider was inactive",
+    CloseReason.AGENT_CLOSED: "Chat closed by the agent",
+    CloseReason.CHATTER_ENDED: "Chat ended by the provider",
+}
+
+
+def end_chat(
+    chat: Chat,
+    reason: CloseReason,
+    *,
+    now: datetime,
+    outbox: Outbox,
+    actor: User | None = None,
+    disposition: str = "",
+) -> None:
+    """End a locked, open chat. Trusts its inputs; callers check who may end it."""
+    text = f"{END_TEXT[reason]}, case {chat.case_number}"
+    if disposition:
+        text += f" ({disposition.replace('_', ' ')})"
+    append_event(chat, "ended", text, now=now, outbox=outbox, actor=actor)
+    chat.status, chat.closed_at, chat.close_reason, chat.disposition = Status.ENDED, now, reason, disposition
+    chat.save(update_fields=["status", "closed_at", "close_reason", "disposition"])
+    outbox.chat_frame(chat, ended_frame(chat))

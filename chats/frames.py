@@ -1,0 +1,65 @@
+"""The wire format (CONTRACT.md): every frame the server sends is built here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chats.models import Chat, Entry, EntryKind
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def entry_frame(entry: Entry) -> dict[str, Any]:
+    """A stored entry as sent live and on replay: messages as `message`, the rest as `event`."""
+    frame: dict[str, Any] = {
+        "type": "message" if entry.kind == EntryKind.MESSAGE else "event",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+    }
+    if entry.kind == EntryKind.MESSAGE:
+        frame["client_id"] = str(entry.client_id) if entry.client_id else None
+    else:
+        frame["event"] = entry.event
+    return frame
+
+
+def chat_summary(chat: Chat) -> dict[str, Any]:
+    """What an agent sees of a chat: the context they need to serve it."""
+    return {
+        "chat_id": str(chat.public_id),
+        "case_number": chat.case_number,
+        "status": chat.status,
+        "transaction_type": chat.transaction_type,
+        "priority": "discharge_within_24h" if chat.discharge_within_24h else "normal",
+        "patient": {
+            "member_id": chat.member_id,
+            "first_name": chat.patient_first_name,
+            "last_name": chat.patient_last_name,
+            "dob": chat.patient_dob.isoformat(),
+        },
+        "provider": chat.provider.display_name,
+        "agency": chat.agency.name,
+        "location": {"code": chat.location.code, "name": chat.location.name, "active": chat.location.active},
+        "reference": chat.reference,
+        "discharge_within_24h": chat.discharge_within_24h,
+        "question": chat.question,
+        "requested_at": iso(chat.requested_at),
+        "agent": chat.agent.display_name if chat.agent else None,
+        "answered": chat.answered_at is not None,
+        "idle_warnings": min(chat.idle_steps_done, 2),
+        "last_seq": chat.last_seq,
+    }
+
+
+def ended_frame(chat: Chat) -> dict[str, Any]:
+    return {"type": "ended", "reason": chat.close_reason, "case_number": chat.case_number}
+
+
+def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message, **extra}

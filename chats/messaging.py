@@ -1,0 +1,84 @@
+"""Posting a message to a chat: authorize, store once, then (on commit) broadcast."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from chats.models import Chat, Entry, EntryKind, Status
+from chats.outbox import Outbox
+from chats.transcript import append_entry, find_by_client_id, lock_chat
+from chatserver.accounts.models import Role, User
+
+
+class ChatAccessError(Exception):
+    """The user may not act on this chat (now); `code` goes to the client as is."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def check_may_write(user: User, chat: Chat | None) -> Chat:
+    """The chat if `user` may write to it now: its provider while open, or its current agent."""
+    if chat is None:
+        raise ChatAccessError("not_found", "There is no such chat.")
+    if chat.status == Status.ENDED:
+        raise ChatAccessError("chat_ended", f"Chat {chat.case_number} has ended.")
+    if user.role == Role.PROVIDER:
+        if chat.provider_id != user.pk:
+            raise ChatAccessError("forbidden", "This chat belongs to someone else.")
+    elif chat.agent_id != user.pk or chat.status != Status.ACTIVE:
+        raise ChatAccessError("not_your_chat", "You are not serving this chat.")
+    return chat
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: Entry
+    duplicate: bool
+
+
+def post_message(
+    user: User, chat_id: uuid.UUID, client_id: uuid.UUID, text: str, *, now: datetime, outbox: Outbox
+) -> Posted:
+    """Store a message once per client_id; a repeat returns the stored entry (same seq)."""
+    with transaction.atomic():
+        chat = check_may_write(user, lock_chat(public_id=chat_id))
+        existing = find_by_client_id(chat, client_id)
+        if existing is not None:
+            return Posted(existing, duplicate=True)
+        entry = append_entry(
+            chat,
+            kind=EntryKind.MESSAGE,
+            sender_role=user.role,
+            sender_id=user.pk,
+            sender_name=user.display_name,
+            text=text,
+            client_id=client_id,
+            now=now,
+            outbox=outbox,
+        )
+        note_activity(user, chat, now=now)
+    return Posted(entry, duplicate=False)
+
+
+def note_activity(user: User, chat: Chat, *, now: datetime) -> None:
+    """Chatter activity restarts the idle ladder; an agent's first word answers the offer."""
+    if chat.status != Status.ACTIVE:
+        return
+    if user.role == Role.PROVIDER:
+        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(idle_since=now, idle_steps_done=0)
+    elif chat.answered_at is None:
+        Chat.objects.filter(pk=chat.pk, answered_at__isnull=True).update(answered_at=now)
+
+
+def note_typing(user: User, chat_id: uuid.UUID, *, now: datetime) -> Chat:
+    """Authorize a typing frame; a provider's typing restarts their idle clock."""
+    chat = check_may_write(user, Chat.objects.filter(public_id=chat_id).first())
+    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:
+        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(idle_since=now, idle_steps_done=0)
+    return chat

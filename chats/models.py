@@ -1,0 +1,186 @@
+"""A chat about one patient, and its append-only transcript of numbered entries.
+
+The database is the only truth: every message and event is an Entry with a gapless per-chat
+`seq` and a hash chained to the one before it. The channel layer only rings the doorbell.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+CASE_PREFIX = "CC-"
+
+
+class TransactionType(models.TextChoices):
+    ADD_ON = "add_on", "Add-on"
+    CANCELLATION = "cancellation", "Cancellation"
+    RESTAFF = "restaff", "Restaff"
+    AUTHORIZATION_EDIT = "authorization_edit", "Authorization edit"
+    REAUTHORIZATION = "reauthorization", "Reauthorization"
+    STATUS_INQUIRY = "status_inquiry", "Status inquiry"
+
+
+class Status(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+
+
+OPEN_STATUSES = (Status.WAITING, Status.ACTIVE)
+
+
+class CloseReason(models.TextChoices):
+    IDLE_TIMEOUT = "idle_timeout", "Idle timeout"
+    AGENT_CLOSED = "agent_closed", "Closed by agent"
+    CHATTER_ENDED = "chatter_ended", "Ended by provider"
+
+
+class Disposition(models.TextChoices):
+    RESOLVED = "resolved", "Resolved"
+    UNRESOLVED = "unresolved", "Unresolved"
+    ESCALATED = "escalated", "Escalated"
+    TRANSFERRED_OUT = "transferred_out", "Transferred out"
+    FOLLOW_UP = "follow_up", "Follow-up needed"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+class ChatQuerySet(models.QuerySet["Chat"]):
+    def waiting_in_queue_order(self) -> ChatQuerySet:
+        """Waiting chats as the queue serves them: discharge-within-24h first, then oldest."""
+        return self.filter(status=Status.WAITING).order_by("-discharge_within_24h", "queued_at", "id")
+
+    def active_for_agent(self, agent_id: int) -> ChatQuerySet:
+        return self.filter(status=Status.ACTIVE, agent_id=agent_id)
+
+
+class Chat(models.Model):
+    id = models.BigAutoField(primary_key=True)  # the case number is derived from it
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    provider = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chats")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="chats")
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="chats")
+    transaction_type = models.CharField(max_length=30, choices=TransactionType.choices)
+    member_id = models.CharField(max_length=40)
+    patient_first_name = models.CharField(max_length=100)
+    patient_last_name = models.CharField(max_length=100)
+    patient_dob = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    discharge_within_24h = models.BooleanField(default=False)
+    question = models.TextField(blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="served_chats"
+    )
+    requested_at = models.DateTimeField()
+    queued_at = models.DateTimeField(help_text="Place in the queue; an unanswered offer puts it back at the front")
+    first_accepted_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True, help_text="When the current agent got the chat")
+    answered_at = models.DateTimeField(null=True, blank=True, help_text="When the current agent answered")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    transfer_count = models.PositiveSmallIntegerField(default=0)
+
+    # Idle ladder: the chatter's idle clock and how many steps of it have fired.
+    idle_since = models.DateTimeField(null=True, blank=True)
+    idle_steps_done = models.PositiveSmallIntegerField(default=0)
+
+    last_seq = models.PositiveIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+
+    legal_hold = models.BooleanField(default=False)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ChatQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # One chat per patient: a second open chat about the same member id cannot exist.
+            models.UniqueConstraint(
+                fields=["provider", "member_id"],
+                condition=Q(status__in=["waiting", "active"]),
+                name="one_open_chat_per_patient",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "discharge_within_24h", "queued_at"], name="chat_queue_idx"),
+            models.Index(fields=["status", "idle_since"], name="chat_idle_idx"),
+            models.Index(fields=["status", "offered_at"], name="chat_offer_idx"),
+            models.Index(fields=["agent", "status"], name="chat_agent_idx"),
+            models.Index(fields=["member_id"], name="chat_member_idx"),
+            models.Index(fields=["requested_at"], name="chat_requested_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_number
+
+    @property
+    def case_number(self) -> str:
+        return format_case_number(self.id)
+
+    @property
+    def group(self) -> str:
+        from chats.groups import chat_group
+
+        return chat_group(self.public_id)
+
+
+def format_case_number(chat_pk: int) -> str:
+    return f"{CASE_PREFIX}{chat_pk:08d}"
+
+
+def parse_case_number(text: str) -> int | None:
+    """The chat's primary key for a case number such as CC-00001234, or None if malformed."""
+    text = text.strip().upper()
+    if not text.startswith(CASE_PREFIX) or not text[len(CASE_PREFIX) :].isdigit():
+        return None
+    value = int(text[len(CASE_PREFIX) :])
+    return value if 0 < value < 2**63 else None
+
+
+class EntryKind(models.TextChoices):
+    MESSAGE = "message", "Message"
+    EVENT = "event", "Event"
+
+
+class SenderRole(models.TextChoices):
+    PROVIDER = "provider", "Provider"
+    AGENT = "agent", "Agent"
+    SUPERVISOR = "supervisor", "Supervisor"
+    SYSTEM = "system", "System"
+
+
+class Entry(models.Model):
+    """One line of a transcript. Inserted once, never updated (retention may blank `text`)."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.PROTECT, related_name="entries")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=EntryKind.choices)
+    event = models.CharField(max_length=30, blank=True, help_text="For events: what happened")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    sender_role = models.CharField(max_length=12, choices=SenderRole.choices)
+    sender_name = models.CharField(max_length=150, blank=True)
+    text = models.TextField(blank=True)
+    text_sha256 = models.CharField(max_length=64)
+    client_id = models.UUIDField(null=True, blank=True)
+    at = models.DateTimeField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["chat_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="entry_seq_unique"),
+            models.UniqueConstraint(
+                fields=["chat", "client_id"], condition=Q(client_id__isnull=False), name="entry_client_id_unique"
+            ),
+        ]
+        verbose_name_plural = "entries"
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}#{self.seq} {self.kind}"

@@ -1,0 +1,53 @@
+"""The one way events leave the database for the channel layer: queued on commit, sent after.
+
+Domain functions add events while their transaction is open; an event only becomes deliverable
+when that transaction commits, so nobody is ever told about a row that was rolled back. The
+caller publishes once the domain function has returned. The layer is at-most-once, so a failed
+publish is logged and dropped: clients heal gaps by resuming from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outbox:
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, group: str, event: dict[str, Any]) -> None:
+        """Queue `event` for `group`, deliverable once the current transaction commits."""
+        transaction.on_commit(partial(self.pending.append, (group, event)))
+
+    def frame(self, group: str, frame: dict[str, Any], chat_id: str | None = None) -> None:
+        """Queue a client frame for every socket in `group` (agents' copies get `chat_id` added)."""
+        event: dict[str, Any] = {"type": "relay.frame", "frame": frame}
+        if chat_id:
+            event["chat_id"] = chat_id
+        self.add(group, event)
+
+    def chat_frame(self, chat: Any, frame: dict[str, Any]) -> None:
+        """Queue a client frame for everyone in a chat: its provider and its agent."""
+        self.frame(chat.group, frame, chat_id=str(chat.public_id))
+
+    async def publish(self) -> None:
+        layer = get_channel_layer()
+        items, self.pending = self.pending, []
+        for group, event in items:
+            try:
+                await layer.group_send(group, event)
+            except Exception:  # the doorbell failed; the entry is stored and resume will deliver it
+                log.warning("channel layer send to %s failed", group, exc_info=True)
+
+    def publish_sync(self) -> None:
+        if self.pending:
+            async_to_sync(self.publish)()

@@ -1,0 +1,87 @@
+"""Appending to a chat's transcript: gapless seqs, idempotent client ids, an unforkable chain.
+
+Callers hold the chat row locked (`lock_chat`) inside one transaction, so two writers on two
+processes take turns: seq = last_seq + 1 and the hash chain are computed under the lock, and the
+unique constraints on (chat, seq) and (chat, client_id) are the backstop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from chats.frames import entry_frame
+from chats.models import Chat, Entry, EntryKind, SenderRole
+from chats.outbox import Outbox
+from transcripts.integrity import GENESIS, entry_hash, text_digest
+
+
+def lock_chat(**lookup: object) -> Chat | None:
+    """The chat row, locked for this transaction (on SQLite the IMMEDIATE transaction locks)."""
+    return Chat.objects.select_for_update().filter(**lookup).select_related("agent").first()
+
+
+def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:
+    return Entry.objects.filter(chat=chat, client_id=client_id).first()
+
+
+def append_entry(
+    chat: Chat,
+    *,
+    kind: str,
+    sender_role: str,
+    text: str,
+    now: datetime,
+    outbox: Outbox,
+    sender_id: int | None = None,
+    sender_name: str = "",
+    event: str = "",
+    client_id: uuid.UUID | None = None,
+) -> Entry:
+    """Store the next entry of a locked chat and queue its broadcast. Trusts its inputs."""
+    seq = chat.last_seq + 1
+    digest = text_digest(text)
+    entry = Entry(
+        chat=chat,
+        seq=seq,
+        kind=kind,
+        event=event,
+        sender_id=sender_id,
+        sender_role=sender_role,
+        sender_name=sender_name,
+        text=text,
+        text_sha256=digest,
+        client_id=client_id,
+        at=now,
+    )
+    entry.hash = entry_hash(
+        chat.head_hash or GENESIS,
+        chat_key=str(chat.public_id),
+        seq=seq,
+        kind=kind,
+        event=event,
+        sender_role=sender_role,
+        sender_name=sender_name,
+        text_sha256=digest,
+        at=now,
+    )
+    entry.save(force_insert=True)
+    chat.last_seq, chat.head_hash = seq, entry.hash
+    Chat.objects.filter(pk=chat.pk).update(last_seq=seq, head_hash=entry.hash)
+    outbox.add(chat.group, {"type": "relay.frame", "frame": entry_frame(entry), "chat_id": str(chat.public_id)})
+    return entry
+
+
+def append_event(chat: Chat, event: str, text: str, *, now: datetime, outbox: Outbox, actor=None) -> Entry:
+    """A transcript event (joined, warned, transferred, ended…), by the system or a staff actor."""
+    return append_entry(
+        chat,
+        kind=EntryKind.EVENT,
+        event=event,
+        sender_role=actor.role if actor is not None else SenderRole.SYSTEM,
+        sender_id=actor.pk if actor is not None else None,
+        sender_name=actor.display_name if actor is not None else "",
+        text=text,
+        now=now,
+        outbox=outbox,
+    )

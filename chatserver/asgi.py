@@ -1,0 +1,28 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+get_asgi_application() must run before anything imports models (it sets Django up), so the
+websocket routing is imported after it.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from routing.origin import OriginCheck  # noqa: E402
+from routing.timers import StartTimers  # noqa: E402
+from routing.websocket import websocket_urlpatterns  # noqa: E402
+
+application = StartTimers(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
+)

@@ -1,0 +1,232 @@
+"""Settings for clickchat, read from the environment (see README: Configuration).
+
+The defaults run the whole service in one Daphne process on SQLite with the in-memory channel
+layer. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL (channels-redis) and turns DEBUG off,
+which makes a missing SECRET_KEY or a wildcard ALLOWED_HOSTS stop start-up.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from chatserver.env import ConfigError, env_bool, env_int, env_list, env_seconds_list, env_str
+from queueing.hours import HoursError, parse_closed_dates, parse_hours
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", default=False)
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105 (only with DEBUG on)
+SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+if not DEBUG:
+    if not SECRET_KEY:
+        raise ConfigError("SECRET_KEY is required when DEBUG is off (set DEBUG=1 for local development)")
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        raise ConfigError("ALLOWED_HOSTS must list this service's host names when DEBUG is off ('*' is refused)")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "axes",
+    "chatserver.accounts",
+    "chats",
+    "queueing",
+    "transcripts",
+    "web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # AxesMiddleware turns a locked-out login into our 429 page; it must come last.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "chatserver.urls"
+ASGI_APPLICATION = "chatserver.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Many consumers write through threads: take the write lock at BEGIN (no lock upgrades that
+    # deadlock), wait instead of failing, and let readers run beside the writer (WAL).
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    _db["CONN_MAX_AGE"] = 0  # SQLite connections are cheap; persistent ones pin the file on tests
+    _db["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer --------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            # The pub/sub layer delivers several times faster than RedisChannelLayer; its drops
+            # on a Redis reconnect are healed by clients resuming from the database (?after=SEQ).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                # redis-py caps a pool at 100 connections and raises past that; say so explicitly.
+                "hosts": [{"address": REDIS_URL, "max_connections": env_int("REDIS_MAX_CONNECTIONS", 500)}],
+                # Messages waiting for a slow consumer; past this they are dropped (resume heals).
+                "capacity": 1000,
+                # Seconds an undelivered message lives.
+                "expiry": 30,
+                # Agent consoles stay open all day: group membership must outlive any socket.
+                "group_expiry": 7 * 24 * 3600,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+
+# --- Auth, sessions, lockout -------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# The portal's rule: a session ends after 70 minutes without activity. Every request (and chat
+# activity on a socket, see consumers) pushes the expiry forward.
+SESSION_IDLE_SECONDS = 70 * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+# --- Security headers ------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Static files --------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+# --- Chat rules (CONTRACT.md: Configuration) ----------------------------------------------------
+CHAT_TIMEZONE = env_str("CHAT_TIMEZONE", "America/New_York")
+try:
+    CHAT_HOURS = parse_hours(env_str("CHAT_HOURS", "Mon-Fri 08:00-18:00"))
+    CHAT_CLOSED_DATES = parse_closed_dates(env_str("CHAT_CLOSED_DATES"))
+except HoursError as exc:
+    raise ConfigError(str(exc)) from None
+CHAT_HOLIDAYS = env_str("CHAT_HOLIDAYS").upper()
+if CHAT_HOLIDAYS not in {"", "US"}:
+    raise ConfigError(f"CHAT_HOLIDAYS: only 'US' is known, got {CHAT_HOLIDAYS!r}")
+CHAT_IDLE_WARNINGS = env_seconds_list("CHAT_IDLE_WARNINGS", [300, 480])
+CHAT_IDLE_DISCONNECT = env_int("CHAT_IDLE_DISCONNECT", 600, minimum=1)
+if len(CHAT_IDLE_WARNINGS) != 2 or CHAT_IDLE_WARNINGS[-1] >= CHAT_IDLE_DISCONNECT:
+    raise ConfigError("CHAT_IDLE_WARNINGS must be two increasing seconds, both below CHAT_IDLE_DISCONNECT")
+CHAT_AGENT_CAPACITY = env_int("CHAT_AGENT_CAPACITY", 3, minimum=1)
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
+# An auto-routed chat the agent has not answered (accept or first message) within this many
+# seconds goes back to the front of the queue.
+CHAT_OFFER_TIMEOUT = env_int("CHAT_OFFER_TIMEOUT", 120, minimum=1)
+# An agent none of whose consoles has sent a heartbeat for this long is treated as away.
+CHAT_PRESENCE_GRACE = env_int("CHAT_PRESENCE_GRACE", 45, minimum=5)
+# How often each process's timer loop looks for due idle warnings and unanswered offers.
+CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "0.5"))
+# Per-user message rate: a burst, then a steady rate (messages per second).
+CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 20, minimum=1)
+CHAT_RATE_PER_SECOND = float(env_str("CHAT_RATE_PER_SECOND", "5"))
+CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 20, minimum=1)
+SERVICE_CENTER_PHONE = env_str("SERVICE_CENTER_PHONE", "1-800-555-0199")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

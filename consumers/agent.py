@@ -1,0 +1,154 @@
+"""`/ws/agent/`: an agent's or supervisor's console: presence, the queue, and the chats they hold."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from chats import groups
+from chats.messaging import note_typing, post_message
+from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
+from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
+from queueing.handoff import close_chat, transfer
+from queueing.presence import heartbeat
+from queueing.routing import accept_chat, accept_next, change_status
+
+HEARTBEAT_SECONDS = 10  # well inside CHAT_PRESENCE_GRACE, so a live console never looks lost
+
+
+class AgentConsumer(ChatSocket):
+    handlers = {
+        "status": "on_status",
+        "accept": "on_accept",
+        "accept_next": "on_accept_next",
+        "message": "on_message",
+        "typing": "on_typing",
+        "transfer": "on_transfer",
+        "escalate": "on_escalate",
+        "close": "on_close",
+        "sync": "on_sync",
+        "ping": "on_ping",
+    }
+    own_roles = frozenset({"agent", "supervisor"})
+
+    async def connect(self) -> None:
+        """Called on the handshake: staff only; subscribe to the queue and held chats, then show state."""
+        if not self.user.is_authenticated:
+            return await self.deny(4401)
+        if not self.user.is_chat_staff:
+            return await self.deny(4403)
+        await self.join_user_groups()
+        await self.join(groups.AGENTS)
+        for chat_id in await database_sync_to_async(held_chat_ids)(self.user):
+            await self.join(groups.chat_group(chat_id))
+        state = await database_sync_to_async(agent_state)(self.user, now=timezone.now())
+        await self.accept()
+        await self.send_json(state)
+        self.beat = asyncio.get_running_loop().create_task(self.keep_presence())
+
+    async def disconnect(self, code: int) -> None:
+        """Called when the socket closes: stop the heartbeat (presence lapses after the grace period)."""
+        beat = getattr(self, "beat", None)
+        if beat is not None:
+            beat.cancel()
+        await super().disconnect(code)
+
+    async def keep_presence(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with contextlib.suppress(Exception):  # a database blip: the next beat tries again
+                await database_sync_to_async(heartbeat)(self.user, now=timezone.now())
+
+    def chat_id_of(self, frame: dict) -> uuid.UUID:
+        return require_uuid(frame, "chat_id")
+
+    async def on_status(self, frame: dict) -> None:
+        status = frame.get("status")
+        if not isinstance(status, str):
+            raise FrameError("bad_frame", "'status' must be 'available' or 'away'.")
+        presence = await self.db(change_status, self.user, status)
+        await self.send_json({"type": "status", "status": presence.status})
+
+    async def on_accept(self, frame: dict) -> None:
+        await self.db(accept_chat, self.user, self.chat_id_of(frame))
+
+    async def on_accept_next(self, frame: dict) -> None:
+        await self.db(accept_next, self.user)
+
+    async def on_message(self, frame: dict) -> None:
+        chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
+        self.check_rate()
+        posted = await self.db(post_message, self.user, chat_id, client_id, text)
+        await self.send_json(
+            {"type": "ack", "chat_id": str(chat_id), "client_id": str(client_id), "seq": posted.entry.seq}
+        )
+        await self.touch_session()
+
+    async def on_typing(self, frame: dict) -> None:
+        chat_id = self.chat_id_of(frame)
+        self.check_rate()
+        await database_sync_to_async(note_typing)(self.user, chat_id, now=timezone.now())
+        await self.channel_layer.group_send(
+            groups.chat_group(chat_id),
+            {
+                "type": "relay.frame",
+                "frame": {"type": "typing", "sender_role": self.user.role},
+                "chat_id": str(chat_id),
+            },
+        )
+
+    async def on_transfer(self, frame: dict) -> None:
+        to = frame.get("to")
+        if to is not None and (not isinstance(to, str) or not to.strip()):
+            raise FrameError("bad_frame", "'to' must be a username, or null to return the chat to the queue.")
+        await self.db(transfer, self.user, self.chat_id_of(frame), to)
+
+    async def on_escalate(self, frame: dict) -> None:
+        """Extension: hand the chat to a supervisor (`to`, or any available one)."""
+        to = frame.get("to")
+        if to is not None and not isinstance(to, str):
+            raise FrameError("bad_frame", "'to' must be a supervisor's username or null.")
+        await self.db(transfer, self.user, self.chat_id_of(frame), to, escalate=True)
+
+    async def on_close(self, frame: dict) -> None:
+        await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))
+
+    async def on_sync(self, frame: dict) -> None:
+        """Extension: resend a held chat's entries after `after`."""
+        chat_id, after = self.chat_id_of(frame), require_seq(frame)
+        for entry in await database_sync_to_async(agent_replay)(self.user, chat_id, after):
+            await self.send_json({**entry, "chat_id": str(chat_id)})
+
+    # --- channel-layer events ---------------------------------------------------------------
+
+    async def relay_frame(self, event: dict) -> None:
+        frame = self.shown(event)
+        if frame is None:
+            return
+        if "chat_id" in event:
+            frame = {**frame, "chat_id": event["chat_id"]}
+        await self.send_json(frame)
+        if frame.get("type") == "ended" and "chat_id" in event:
+            await self.leave(groups.chat_group(event["chat_id"]))
+
+    async def agent_assigned(self, event: dict) -> None:
+        """A chat became this agent's: subscribe first, then send it with its whole transcript."""
+        chat_id = uuid.UUID(event["chat_id"])
+        await self.join(groups.chat_group(chat_id))
+        frame = await database_sync_to_async(assigned_frame)(self.user, chat_id)
+        if frame is None:
+            await self.leave(groups.chat_group(chat_id))
+        else:
+            await self.send_json(frame)
+
+    async def agent_released(self, event: dict) -> None:
+        """A chat left this agent (transfer, unanswered offer)."""
+        await self.leave(groups.chat_group(event["chat_id"]))
+        await self.send_json({"type": "released", "chat_id": event["chat_id"], "reason": event["reason"]})
+
+    async def queue_positions(self, event: dict) -> None:
+        """Providers' positions: not for consoles."""

@@ -1,0 +1,176 @@
+"""What both chat sockets share: frame decoding and validation, errors, relays, session upkeep.
+
+A bad frame gets an `error` frame and the connection stays usable; nothing a client sends can
+crash a consumer. Domain work happens in one database call per frame (`self.db`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from chats import groups
+from chats.frames import error_frame
+from chats.messaging import ChatAccessError
+from chats.outbox import Outbox
+from consumers.ratelimit import TokenBucket
+from queueing.presence import PresenceError
+from queueing.routing import QueueError
+
+log = logging.getLogger(__name__)
+
+SESSION_TOUCH_SECONDS = 60  # chat activity keeps the 70-minute session alive, saved at most this often
+MAX_FRAME_CHARS = 64 * 1024
+DOMAIN_ERRORS = (ChatAccessError, QueueError, PresenceError)
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def require_uuid(frame: dict, key: str) -> uuid.UUID:
+    value = frame.get(key)
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise FrameError("bad_frame", f"'{key}' must be a UUID string.")
+
+
+def require_text(frame: dict) -> str:
+    text = frame.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise FrameError("bad_frame", "'text' must be non-empty text.")
+    if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+        raise FrameError("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
+    return text
+
+
+def require_seq(frame: dict, key: str = "after") -> int:
+    value = frame.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FrameError("bad_frame", f"'{key}' must be a whole number of at least 0.")
+    return value
+
+
+class ChatSocket(AsyncJsonWebsocketConsumer):
+    """Base for the provider and agent sockets."""
+
+    handlers: dict[str, str] = {}
+    own_roles: frozenset[str] = frozenset()  # typing frames from these roles are not echoed back
+
+    async def deny(self, close_code: int) -> None:
+        """Accept then close, so the client sees the contract's close code (not a bare 403)."""
+        await self.accept()
+        await self.close(code=close_code)
+
+    @property
+    def user(self):
+        return self.scope["user"]
+
+    async def db(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one domain function (one transaction) on the database thread, then publish its events."""
+        outbox = Outbox()
+        result = await database_sync_to_async(func)(*args, now=timezone.now(), outbox=outbox, **kwargs)
+        await outbox.publish()
+        return result
+
+    async def join_user_groups(self) -> None:
+        self.bucket = TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND, time.monotonic)
+        self.session_touched = time.monotonic()
+        self.joined: set[str] = set()
+        await self.join(groups.user_group(self.user.pk))
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.add(group)
+
+    async def leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined.discard(group)
+
+    async def disconnect(self, code: int) -> None:
+        """Called when the socket closes: leave every group."""
+        for group in list(getattr(self, "joined", ())):
+            await self.leave(group)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called for each client frame: decode, validate, dispatch, and turn failures into error frames."""
+        try:
+            frame = self.decode(text_data)
+            handler: Callable[[dict], Awaitable[None]] = getattr(self, self.handlers[frame["type"]])
+            await handler(frame)
+        except FrameError as exc:
+            await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
+        except DOMAIN_ERRORS as exc:
+            await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
+
+    def decode(self, text_data: str | None) -> dict:
+        if text_data is None:
+            raise FrameError("bad_frame", "Frames must be JSON text.")
+        if len(text_data) > MAX_FRAME_CHARS:
+            raise FrameError("too_long", "That frame is too large.")
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError):
+            raise FrameError("bad_frame", "That frame is not valid JSON.") from None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            raise FrameError("bad_frame", "A frame is a JSON object with a 'type'.")
+        if frame["type"] not in self.handlers:
+            raise FrameError("bad_frame", f"Unknown frame type. Known: {', '.join(sorted(self.handlers))}.")
+        return frame
+
+    def error_context(self, text_data: str | None) -> dict[str, Any]:
+        """Echo client_id/chat_id of a failed frame so the client knows which one failed."""
+        try:
+            frame = json.loads(text_data or "")
+        except (ValueError, RecursionError):
+            return {}
+        if not isinstance(frame, dict):
+            return {}
+        return {k: frame[k] for k in ("client_id", "chat_id") if isinstance(frame.get(k), str) and len(frame[k]) < 64}
+
+    def check_rate(self) -> None:
+        if not self.bucket.take():
+            raise FrameError("rate_limited", "You are sending too fast; wait a moment and send again.")
+
+    async def touch_session(self) -> None:
+        """Chat activity counts as activity for the 70-minute session rule."""
+        session = self.scope.get("session")
+        if session is None or time.monotonic() - self.session_touched < SESSION_TOUCH_SECONDS:
+            return
+        self.session_touched = time.monotonic()
+        if session.session_key:
+            await database_sync_to_async(session.save)()
+
+    async def on_ping(self, frame: dict) -> None:
+        await self.send_json({"type": "pong"})
+
+    # --- channel-layer events ---------------------------------------------------------------
+
+    def shown(self, event: dict) -> dict | None:
+        """The frame of a relayed event as this socket shows it, or None to skip it."""
+        frame = event["frame"]
+        if frame.get("type") == "typing" and frame.get("sender_role") in self.own_roles:
+            return None
+        return frame
+
+    async def relay_frame(self, event: dict) -> None:
+        frame = self.shown(event)
+        if frame is not None:
+            await self.send_json(frame)
+
+    async def session_ended(self, event: dict) -> None:
+        await self.close(code=4401)

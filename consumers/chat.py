@@ -1,0 +1,102 @@
+"""`/ws/chat/<chat_id>/[?after=SEQ]`: the provider's socket for one chat."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from chats import groups
+from chats.messaging import ChatAccessError, note_typing, post_message
+from chats.snapshots import provider_replay, provider_snapshot
+from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
+from queueing.handoff import end_by_provider
+
+CLOSE_CODES = {"not_found": 4404, "forbidden": 4403, "chat_ended": 4410}
+IDLE_TIMEOUT_CLOSE = 4408
+
+
+class ChatConsumer(ChatSocket):
+    handlers = {"message": "on_message", "typing": "on_typing", "end": "on_end", "sync": "on_sync", "ping": "on_ping"}
+    own_roles = frozenset({"provider"})
+
+    async def connect(self) -> None:
+        """Called on the handshake: authorize, subscribe first, then replay from the database."""
+        if not self.user.is_authenticated:
+            return await self.deny(4401)
+        if not self.user.may_chat_as_provider:
+            return await self.deny(4403)
+        self.chat_id = uuid.UUID(self.scope["url_route"]["kwargs"]["chat_id"])
+        after = self.after_param()
+        await self.join_user_groups()
+        await self.join(groups.chat_group(self.chat_id))  # before reading, so nothing commits unseen
+        await self.join(groups.QUEUE_WATCHERS)
+        try:
+            frames = await database_sync_to_async(provider_snapshot)(self.user, self.chat_id, after, now=timezone.now())
+        except ChatAccessError as exc:
+            await self.disconnect(0)
+            return await self.deny(CLOSE_CODES[exc.code])
+        await self.accept()
+        self.position: tuple | None = None
+        for frame in frames:
+            await self.send_json(frame)
+
+    def after_param(self) -> int:
+        raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after", ["0"])[0]
+        return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+    async def on_message(self, frame: dict) -> None:
+        client_id = require_uuid(frame, "client_id")
+        text = require_text(frame)
+        self.check_rate()
+        posted = await self.db(post_message, self.user, self.chat_id, client_id, text)
+        await self.send_json({"type": "ack", "client_id": str(client_id), "seq": posted.entry.seq})
+        await self.touch_session()
+
+    async def on_typing(self, frame: dict) -> None:
+        self.check_rate()
+        chat = await database_sync_to_async(note_typing)(self.user, self.chat_id, now=timezone.now())
+        await self.channel_layer.group_send(
+            groups.chat_group(self.chat_id),
+            {
+                "type": "relay.frame",
+                "frame": {"type": "typing", "sender_role": "provider"},
+                "chat_id": str(chat.public_id),
+            },
+        )
+        await self.touch_session()
+
+    async def on_end(self, frame: dict) -> None:
+        await self.db(end_by_provider, self.user, self.chat_id)
+
+    async def on_sync(self, frame: dict) -> None:
+        """Extension: resend every entry after `after` (a client that saw a gap in seqs)."""
+        after = require_seq(frame)
+        for entry in await database_sync_to_async(provider_replay)(self.user, self.chat_id, after):
+            await self.send_json(entry)
+
+    # --- channel-layer events ---------------------------------------------------------------
+
+    async def relay_frame(self, event: dict) -> None:
+        frame = self.shown(event)
+        if frame is None:
+            return
+        await self.send_json(frame)
+        if frame.get("type") == "ended":
+            await self.close(code=IDLE_TIMEOUT_CLOSE if frame.get("reason") == "idle_timeout" else 1000)
+
+    async def queue_positions(self, event: dict) -> None:
+        """A queue change: tell this provider their place and wait if it moved."""
+        try:
+            index = event["order"].index(self.chat_id.hex)
+        except ValueError:
+            return
+        position = (index + 1, event["waits"][index])
+        if position != self.position:
+            self.position = position
+            await self.send_json({"type": "queue", "position": position[0], "estimated_wait_seconds": position[1]})
+
+
+__all__ = ["ChatConsumer", "FrameError"]

@@ -1,0 +1,107 @@
+"""What the queue looks like: the agents' waiting list, each provider's position and wait estimate.
+
+Estimated wait (seconds) for the chat at position p (1 = next):
+    F = free slots of available agents, C = total slots of available agents,
+    H = mean handle time (first accept to close) of the last 20 chats served, 300 s before any.
+    p <= F  -> 0 (an agent has room now)
+    else    -> (p - F) * H / max(C, 1)    (slots free up at C/H chats per second)
+so the estimate moves whenever the queue, the agents' status or their load moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+
+from chats import groups
+from chats.models import Chat, Status
+from chats.outbox import Outbox
+from chatserver.accounts.models import User
+from queueing.models import PresenceStatus
+from queueing.presence import capacity_of, fresh_since
+
+DEFAULT_HANDLE_SECONDS = 300.0
+HANDLE_SAMPLE = 20
+MAX_LISTED = 500  # the agents' list shows the head of a very long queue
+
+
+@dataclass(frozen=True)
+class Capacity:
+    total: int
+    free: int
+
+
+def available_capacity(now: datetime) -> Capacity:
+    agents = User.objects.filter(
+        agentpresence__status=PresenceStatus.AVAILABLE, agentpresence__last_seen__gte=fresh_since(now)
+    ).annotate(load=Count("served_chats", filter=Q(served_chats__status=Status.ACTIVE)))
+    total = free = 0
+    for agent in agents:
+        cap = capacity_of(agent)
+        total += cap
+        free += max(cap - agent.load, 0)
+    return Capacity(total, free)
+
+
+def mean_handle_seconds() -> float:
+    recent = (
+        Chat.objects.filter(status=Status.ENDED, first_accepted_at__isnull=False)
+        .order_by("-closed_at")
+        .values_list("first_accepted_at", "closed_at")[:HANDLE_SAMPLE]
+    )
+    spans = [(closed - accepted).total_seconds() for accepted, closed in recent if closed]
+    return sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
+
+
+def estimate_wait(position: int, capacity: Capacity, handle_seconds: float) -> int:
+    if position <= capacity.free:
+        return 0
+    return round((position - capacity.free) * handle_seconds / max(capacity.total, 1))
+
+
+def waiting_list(now: datetime) -> list[dict[str, Any]]:
+    rows = Chat.objects.waiting_in_queue_order().values(
+        "public_id", "id", "transaction_type", "discharge_within_24h", "queued_at", "requested_at"
+    )[:MAX_LISTED]
+    return [
+        {
+            "chat_id": str(row["public_id"]),
+            "case_number": Chat(id=row["id"]).case_number,
+            "transaction_type": row["transaction_type"],
+            "priority": "discharge_within_24h" if row["discharge_within_24h"] else "normal",
+            "waiting_seconds": max(int((now - row["requested_at"]).total_seconds()), 0),
+        }
+        for row in rows
+    ]
+
+
+def queue_frame(now: datetime) -> dict[str, Any]:
+    return {"type": "queue", "waiting": waiting_list(now)}
+
+
+def position_of(chat: Chat) -> int:
+    """1-based place of a waiting chat in the queue order."""
+    ahead = Chat.objects.filter(status=Status.WAITING).filter(
+        Q(discharge_within_24h__gt=chat.discharge_within_24h)
+        | Q(discharge_within_24h=chat.discharge_within_24h, queued_at__lt=chat.queued_at)
+        | Q(discharge_within_24h=chat.discharge_within_24h, queued_at=chat.queued_at, id__lt=chat.id)
+    )
+    return ahead.count() + 1
+
+
+def provider_queue_frame(chat: Chat, now: datetime) -> dict[str, Any]:
+    position = position_of(chat)
+    wait = estimate_wait(position, available_capacity(now), mean_handle_seconds())
+    return {"type": "queue", "position": position, "estimated_wait_seconds": wait}
+
+
+def publish_queue_changed(*, now: datetime, outbox: Outbox) -> None:
+    """Tell every agent console the new waiting list and every waiting provider their place."""
+    order = list(Chat.objects.waiting_in_queue_order().values_list("public_id", flat=True))
+    capacity, handle = available_capacity(now), mean_handle_seconds()
+    waits = [estimate_wait(i + 1, capacity, handle) for i in range(len(order))]
+    outbox.frame(groups.AGENTS, queue_frame(now))
+    outbox.add(groups.QUEUE_WATCHERS, {"type": "queue.positions", "order": [u.hex for u in order], "waits": waits})

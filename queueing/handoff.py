@@ -1,0 +1,120 @@
+"""Handing a chat on: transfer to an agent or back to the queue, escalation, and closing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+
+from chats import groups
+from chats.ending import end_chat
+from chats.messaging import ChatAccessError, check_may_write
+from chats.models import Chat, CloseReason, Disposition, Status
+from chats.outbox import Outbox
+from chats.transcript import append_event, lock_chat
+from chatserver.accounts.models import Role, User
+from queueing.board import publish_queue_changed
+from queueing.models import AgentPresence, PresenceStatus
+from queueing.presence import capacity_of, fresh_since
+from queueing.routing import QueueError, assign, put_back_in_queue, route_waiting
+
+
+def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
+    """The locked chat if `agent` currently serves it."""
+    try:
+        return check_may_write(agent, lock_chat(public_id=chat_id))
+    except ChatAccessError as exc:
+        raise QueueError(exc.code, exc.message) from None
+
+
+def release(chat: Chat, agent: User, reason: str, outbox: Outbox) -> None:
+    outbox.add(
+        groups.user_group(agent.pk), {"type": "agent.released", "chat_id": str(chat.public_id), "reason": reason}
+    )
+
+
+def check_target(username: str, agent: User, *, now: datetime, supervisors_only: bool) -> tuple[User, AgentPresence]:
+    target = User.objects.filter(username=username, is_active=True).first()
+    if target is None or not target.is_chat_staff:
+        raise QueueError("unknown_agent", f"There is no agent called {username}.")
+    if target.pk == agent.pk:
+        raise QueueError("invalid_target", "You already hold this chat.")
+    if supervisors_only and target.role != Role.SUPERVISOR:
+        raise QueueError("not_a_supervisor", f"{target.display_name} is not a supervisor.")
+    presence = AgentPresence.objects.select_for_update().filter(pk=target.pk).first()
+    if presence is None or presence.status != PresenceStatus.AVAILABLE or presence.last_seen < fresh_since(now):
+        raise QueueError("agent_away", f"{target.display_name} is not available.")
+    if Chat.objects.active_for_agent(target.pk).count() >= capacity_of(target):
+        raise QueueError("agent_full", f"{target.display_name} has no room for another chat.")
+    return target, presence
+
+
+def any_available_supervisor(now: datetime) -> str:
+    for presence in AgentPresence.objects.filter(
+        user__role=Role.SUPERVISOR, status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now)
+    ).select_related("user"):
+        if Chat.objects.active_for_agent(presence.pk).count() < capacity_of(presence.user):
+            return presence.user.username
+    raise QueueError("no_supervisor", "No supervisor is available; try again shortly or keep the chat.")
+
+
+def transfer(
+    agent: User, chat_id: uuid.UUID, to: str | None, *, now: datetime, outbox: Outbox, escalate: bool = False
+) -> Chat:
+    """Move a held chat to another agent (or supervisor), or back to the queue when `to` is None."""
+    with transaction.atomic():
+        chat = held_chat(agent, chat_id)
+        if escalate and to is None:
+            to = any_available_supervisor(now)
+        chat.transfer_count += 1
+        chat.save(update_fields=["transfer_count"])
+        if to is None:
+            put_back_in_queue(chat, queued_at=chat.requested_at)  # back to its original place
+            append_event(
+                chat,
+                "transferred",
+                f"{agent.display_name} returned the chat to the queue",
+                now=now,
+                outbox=outbox,
+                actor=agent,
+            )
+            outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "transferred"})
+        else:
+            target, presence = check_target(to, agent, now=now, supervisors_only=escalate)
+            verb = "escalated the chat to" if escalate else "transferred the chat to"
+            append_event(
+                chat,
+                "escalated" if escalate else "transferred",
+                f"{agent.display_name} {verb} {target.display_name}",
+                now=now,
+                outbox=outbox,
+                actor=agent,
+            )
+            assign(chat, target, presence, now=now, outbox=outbox, answered=False)
+        release(chat, agent, "escalated" if escalate else "transferred", outbox)
+        publish_queue_changed(now=now, outbox=outbox)
+    route_waiting(now=now, outbox=outbox)
+    return chat
+
+
+def close_chat(agent: User, chat_id: uuid.UUID, disposition: object, *, now: datetime, outbox: Outbox) -> Chat:
+    if disposition not in Disposition.values:
+        raise QueueError("invalid_disposition", "Disposition must be one of: " + ", ".join(Disposition.values) + ".")
+    with transaction.atomic():
+        chat = held_chat(agent, chat_id)
+        end_chat(chat, CloseReason.AGENT_CLOSED, now=now, outbox=outbox, actor=agent, disposition=str(disposition))
+        publish_queue_changed(now=now, outbox=outbox)
+    route_waiting(now=now, outbox=outbox)  # the agent has room again
+    return chat
+
+
+def end_by_provider(provider: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> Chat:
+    with transaction.atomic():
+        chat = check_may_write(provider, lock_chat(public_id=chat_id))
+        was_waiting = chat.status == Status.WAITING
+        end_chat(chat, CloseReason.CHATTER_ENDED, now=now, outbox=outbox, actor=provider)
+        publish_queue_changed(now=now, outbox=outbox)
+    if not was_waiting:
+        route_waiting(now=now, outbox=outbox)  # its agent has room again
+    return chat

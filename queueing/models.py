@@ -1,0 +1,67 @@
+"""Closures supervisors edit, and agents' presence (status, heartbeat, load)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ClosureDate(models.Model):
+    """A whole local day on which chat is closed (added to CHAT_CLOSED_DATES)."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.reason}".strip()
+
+
+class PresenceStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    AWAY = "away", "Away"
+
+
+class AgentPresence(models.Model):
+    """One row per agent or supervisor; locked while a claim counts their load."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=PresenceStatus.choices, default=PresenceStatus.AWAY)
+    status_changed_at = models.DateTimeField()
+    last_seen = models.DateTimeField(help_text="Last heartbeat from any of the agent's consoles")
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "last_seen"], name="presence_routing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status}"
+
+
+class PresenceEvent(models.Model):
+    """Audit trail of status changes (who, from, to, why)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=PresenceStatus.choices)
+    reason = models.CharField(max_length=40)  # "agent", "heartbeat_lost", ...
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class CannedReply(models.Model):
+    """A reply agents insert with a keystroke (managed in admin)."""
+
+    title = models.CharField(max_length=80)
+    text = models.TextField()
+    shortcut = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,196 @@
+"""Who serves which chat: targeted accepts, accept-next, automatic offers, unanswered offers.
+
+Every claim is one transaction that locks the agent's presence row while counting their load
+(so capacity holds) and takes the chat with a conditional update `WHERE status = 'waiting'`
+(so two agents can never hold the same chat). On PostgreSQL the queue head is picked with
+SELECT ... FOR UPDATE SKIP LOCKED, so concurrent claimers on many processes don't queue up
+behind one row; on SQLite the IMMEDIATE transaction serialises writers instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, IntegerField, Q, Value
+from django.db.models.functions import Coalesce
+
+from chats import groups
+from chats.models import Chat, Status
+from chats.outbox import Outbox
+from chats.transcript import append_event, lock_chat
+from chatserver.accounts.models import User
+from queueing.board import publish_queue_changed
+from queueing.models import AgentPresence, PresenceStatus
+from queueing.presence import capacity_of, fresh_since, heartbeat, record_status, set_status
+
+
+class QueueError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def lock_presence(agent: User, *, now: datetime) -> AgentPresence:
+    heartbeat(agent, now=now)
+    return AgentPresence.objects.select_for_update().get(pk=agent.pk)
+
+
+def check_room(agent: User) -> None:
+    if Chat.objects.active_for_agent(agent.pk).count() >= capacity_of(agent):
+        raise QueueError("at_capacity", f"You already hold {capacity_of(agent)} chats, your limit.")
+
+
+def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, outbox: Outbox, answered: bool) -> None:
+    """Give a locked chat (already taken by the caller's conditional update) to an agent."""
+    chat.agent, chat.status, chat.offered_at = agent, Status.ACTIVE, now
+    chat.answered_at = now if answered else None
+    chat.idle_since, chat.idle_steps_done = now, 0  # the chatter's idle clock starts when an agent joins
+    chat.first_accepted_at = chat.first_accepted_at or now
+    chat.save(
+        update_fields=[
+            "agent",
+            "status",
+            "offered_at",
+            "answered_at",
+            "idle_since",
+            "idle_steps_done",
+            "first_accepted_at",
+        ]
+    )
+    presence.last_assigned_at = now
+    presence.save(update_fields=["last_assigned_at"])
+    append_event(chat, "agent_joined", f"{agent.display_name} joined the chat", now=now, outbox=outbox, actor=agent)
+    outbox.chat_frame(chat, {"type": "agent.joined", "name": agent.display_name})
+    outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
+
+
+def take_waiting(chat_pk: int, agent: User, *, now: datetime) -> bool:
+    """The conditional update that decides a claim: True for exactly one claimer."""
+    return bool(Chat.objects.filter(pk=chat_pk, status=Status.WAITING).update(agent=agent, offered_at=now))
+
+
+def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> Chat:
+    """A targeted accept of a waiting chat (or answering an offer already made to this agent)."""
+    with transaction.atomic():
+        presence = lock_presence(agent, now=now)
+        chat = Chat.objects.filter(public_id=chat_id).first()
+        if chat is None:
+            raise QueueError("not_found", "There is no such chat.")
+        if chat.status == Status.ACTIVE and chat.agent_id == agent.pk:
+            if chat.answered_at is None:
+                Chat.objects.filter(pk=chat.pk).update(answered_at=now)
+            outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
+            return chat
+        if chat.status == Status.ENDED:
+            raise QueueError("chat_gone", f"Chat {chat.case_number} has ended.")
+        check_room(agent)
+        if not take_waiting(chat.pk, agent, now=now):
+            raise QueueError("already_taken", f"Another agent already took chat {chat.case_number}.")
+        chat = lock_chat(pk=chat.pk)
+        assign(chat, agent, presence, now=now, outbox=outbox, answered=True)
+        publish_queue_changed(now=now, outbox=outbox)
+    return chat
+
+
+def accept_next(agent: User, *, now: datetime, outbox: Outbox) -> Chat:
+    """The head of the queue (priority first, then oldest) for this agent."""
+    with transaction.atomic():
+        presence = lock_presence(agent, now=now)
+        check_room(agent)
+        head = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True).first()
+        if head is None or not take_waiting(head.pk, agent, now=now):
+            raise QueueError("queue_empty", "No chat is waiting.")
+        chat = lock_chat(pk=head.pk)
+        assign(chat, agent, presence, now=now, outbox=outbox, answered=True)
+        publish_queue_changed(now=now, outbox=outbox)
+    return chat
+
+
+def agents_with_room(now: datetime):
+    """Available agents with free slots: most free capacity first, then the one idle longest."""
+    return (
+        AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now))
+        .annotate(
+            load=Count("user__served_chats", filter=Q(user__served_chats__status=Status.ACTIVE)),
+            cap=Coalesce("user__chat_capacity", Value(settings.CHAT_AGENT_CAPACITY), output_field=IntegerField()),
+        )
+        .annotate(free=F("cap") - F("load"))
+        .filter(free__gt=0)
+        .order_by("-free", F("last_assigned_at").asc(nulls_first=True), "pk")
+    )
+
+
+def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
+    """Offer waiting chats to available agents with room until one side runs out. How many."""
+    offered = 0
+    while offered < limit:
+        if not Chat.objects.filter(status=Status.WAITING).exists() or not agents_with_room(now).exists():
+            break  # cheap read first: no write transaction (no SQLite write lock) when idle
+        with transaction.atomic():
+            candidate = agents_with_room(now).values_list("pk", flat=True).first()
+            if candidate is None:
+                break
+            presence = AgentPresence.objects.select_for_update(skip_locked=True).filter(pk=candidate).first()
+            head = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True).first()
+            if presence is None or head is None:
+                continue  # another process holds them: look again
+            agent = User.objects.get(pk=candidate)
+            if Chat.objects.active_for_agent(agent.pk).count() >= capacity_of(agent):
+                continue
+            if not take_waiting(head.pk, agent, now=now):
+                continue
+            assign(lock_chat(pk=head.pk), agent, presence, now=now, outbox=outbox, answered=False)
+            publish_queue_changed(now=now, outbox=outbox)
+            offered += 1
+    return offered
+
+
+def put_back_in_queue(chat: Chat, *, queued_at: datetime) -> None:
+    chat.status, chat.agent, chat.offered_at, chat.answered_at = Status.WAITING, None, None, None
+    chat.idle_since, chat.idle_steps_done, chat.queued_at = None, 0, queued_at
+    chat.save(
+        update_fields=["status", "agent", "offered_at", "answered_at", "idle_since", "idle_steps_done", "queued_at"]
+    )
+
+
+def front_of_queue(chat: Chat) -> datetime:
+    head = Chat.objects.waiting_in_queue_order().values_list("queued_at", flat=True).first()
+    return min(head - timedelta(milliseconds=1), chat.requested_at) if head else chat.requested_at
+
+
+def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
+    """Offers not answered within CHAT_OFFER_TIMEOUT go back to the front; the agent goes away."""
+    deadline = now - timedelta(seconds=settings.CHAT_OFFER_TIMEOUT)
+    due = Chat.objects.filter(status=Status.ACTIVE, answered_at__isnull=True, offered_at__lte=deadline)
+    returned = 0
+    for chat_pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            chat = lock_chat(pk=chat_pk, status=Status.ACTIVE, answered_at__isnull=True, offered_at__lte=deadline)
+            if chat is None:
+                continue  # answered, closed or handled by another process meanwhile
+            agent = chat.agent
+            put_back_in_queue(chat, queued_at=front_of_queue(chat))
+            text = f"{agent.display_name} did not answer; the chat went back to the front of the queue"
+            append_event(chat, "offer_returned", text, now=now, outbox=outbox)
+            outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "unanswered"})
+            outbox.add(
+                groups.user_group(agent.pk),
+                {"type": "agent.released", "chat_id": str(chat.public_id), "reason": "unanswered"},
+            )
+            presence = AgentPresence.objects.select_for_update().get(pk=agent.pk)
+            if presence.status == PresenceStatus.AVAILABLE:
+                record_status(presence, PresenceStatus.AWAY, now=now, reason="offer_unanswered")
+            publish_queue_changed(now=now, outbox=outbox)
+            returned += 1
+    return returned
+
+
+def change_status(agent: User, status: str, *, now: datetime, outbox: Outbox) -> AgentPresence:
+    """Set available/away; an agent who becomes available is offered waiting chats at once."""
+    presence = set_status(agent, status, now=now)
+    publish_queue_changed(now=now, outbox=outbox)  # estimates depend on who is available
+    route_waiting(now=now, outbox=outbox)
+    return presence

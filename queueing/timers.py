@@ -1,0 +1,57 @@
+"""Each process's timer loop: idle ladders, unanswered offers, lost consoles, and routing.
+
+Daphne has no ASGI lifespan, so the loop starts lazily on the first connection or request a
+process serves (`ensure_started`); `manage.py run_timers` runs it as a process of its own too.
+Every step is safe to run in any number of processes at once (see queueing.idle and routing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from chats.outbox import Outbox
+from queueing.board import publish_queue_changed
+from queueing.idle import sweep_idle
+from queueing.presence import mark_lost_consoles_away
+from queueing.routing import return_unanswered_offers, route_waiting
+
+log = logging.getLogger(__name__)
+_task: asyncio.Task | None = None
+
+
+def sweep_once(*, now: datetime, outbox: Outbox) -> None:
+    """One pass over every timer. Safe to run concurrently in several processes."""
+    sweep_idle(now=now, outbox=outbox)
+    return_unanswered_offers(now=now, outbox=outbox)
+    if mark_lost_consoles_away(now=now):
+        publish_queue_changed(now=now, outbox=outbox)
+    route_waiting(now=now, outbox=outbox)
+
+
+async def run_forever(clock: Callable[[], datetime] = timezone.now, interval: float | None = None) -> None:
+    interval = interval or settings.CHAT_SWEEP_INTERVAL
+    while True:
+        outbox = Outbox()
+        try:
+            await database_sync_to_async(sweep_once)(now=clock(), outbox=outbox)
+            await outbox.publish()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database or layer outage: keep the loop alive and try again
+            log.warning("timer sweep failed; retrying", exc_info=True)
+            await asyncio.sleep(min(5.0, interval * 4))
+        await asyncio.sleep(interval)
+
+
+def ensure_started() -> None:
+    """Start this process's timer loop once, on the running event loop."""
+    global _task
+    if _task is None or _task.done():
+        _task = asyncio.get_running_loop().create_task(run_forever())

@@ -1,0 +1,86 @@
+"""Tamper evidence for transcripts: each entry's hash covers the previous hash and the entry.
+
+hash(n) = sha256(hash(n-1) + canonical(entry n)), where the entry's text enters only through its
+own sha256. So retention can blank a purged body while the chain still verifies, and any edit of
+a stored row (text, sender, time, order) breaks the chain at that seq.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+GENESIS = "0" * 64
+
+
+class HashedEntry(Protocol):
+    seq: int
+    kind: str
+    event: str
+    sender_role: str
+    sender_name: str
+    text: str
+    text_sha256: str
+    at: datetime
+    hash: str
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    chat_key: str,
+    seq: int,
+    kind: str,
+    event: str,
+    sender_role: str,
+    sender_name: str,
+    text_sha256: str,
+    at: datetime,
+) -> str:
+    canonical = json.dumps(
+        [chat_key, seq, kind, event, sender_role, sender_name, text_sha256, at.astimezone(UTC).isoformat()],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256((prev_hash + canonical).encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    verified: bool
+    head: str
+    broken_at_seq: int | None = None
+
+
+def verify_chain(chat_key: str, entries: Iterable[HashedEntry], expected_head: str | None = None) -> ChainCheck:
+    """Recompute the chain over entries in seq order; report the first seq that does not match."""
+    prev = GENESIS
+    expected_seq = 1
+    for entry in entries:
+        body_ok = entry.text == "" or text_digest(entry.text) == entry.text_sha256
+        recomputed = entry_hash(
+            prev,
+            chat_key=chat_key,
+            seq=entry.seq,
+            kind=entry.kind,
+            event=entry.event,
+            sender_role=entry.sender_role,
+            sender_name=entry.sender_name,
+            text_sha256=entry.text_sha256,
+            at=entry.at,
+        )
+        if entry.seq != expected_seq or not body_ok or recomputed != entry.hash:
+            return ChainCheck(False, prev, broken_at_seq=entry.seq)
+        prev = entry.hash
+        expected_seq += 1
+    if expected_head is not None and expected_head not in ("", prev):
+        return ChainCheck(False, prev, broken_at_seq=expected_seq)
+    return ChainCheck(True, prev)
