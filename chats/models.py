@@ -184,3 +184,15 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}#{self.seq} {self.kind}"
+
+
+class Refusal(models.Model):
+    """A chat request the rules refused (closed hours, new referral, location…), for the metrics."""
+
+    provider = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    code = models.CharField(max_length=40)
+    transaction_type = models.CharField(max_length=30, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="refusal_at_idx")]

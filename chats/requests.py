@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from chats.models import OPEN_STATUSES, Chat, EntryKind, SenderRole, TransactionType
+from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, TransactionType
 from chats.outbox import Outbox
 from chats.transcript import append_entry, append_event
 from chatserver.accounts.models import Location, User
@@ -179,3 +179,9 @@ def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Ou
             return open_chat(provider, request, now=now, outbox=outbox)
         return existing, False
     return chat, True
+
+
+def record_refusal(provider: User, error: ChatRequestError, body: object, *, now: datetime) -> None:
+    """Count a refused request (for the service-center metrics); never its PHI."""
+    ttype = normalized_type(body.get("transaction_type", ""))[:30] if isinstance(body, dict) else ""
+    Refusal.objects.create(provider=provider, code=error.code, transaction_type=ttype, at=now)

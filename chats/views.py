@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chats.outbox import Outbox
-from chats.requests import ChatRequestError
+from chats.requests import ChatRequestError, record_refusal
 from chatserver.http import api_login_required, json_error, read_json
 from queueing.intake import request_chat
 
@@ -23,6 +23,7 @@ def create_chat(request: HttpRequest) -> JsonResponse:
     try:
         chat, created = request_chat(request.user, body, now=timezone.now(), outbox=outbox)
     except ChatRequestError as exc:
+        record_refusal(request.user, exc, body, now=timezone.now())
         return JsonResponse(exc.as_json(), status=exc.status)
     outbox.publish_sync()
     return JsonResponse(

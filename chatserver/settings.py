@@ -214,6 +214,8 @@ CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 CHAT_OFFER_TIMEOUT = env_int("CHAT_OFFER_TIMEOUT", 120, minimum=1)
 # An agent none of whose consoles has sent a heartbeat for this long is treated as away.
 CHAT_PRESENCE_GRACE = env_int("CHAT_PRESENCE_GRACE", 45, minimum=5)
+# Run the timer loop inside this process (tests drive timers by hand with an injected clock).
+CHAT_TIMERS = env_bool("CHAT_TIMERS", default=True)
 # How often each process's timer loop looks for due idle warnings and unanswered offers.
 CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "0.5"))
 # Per-user message rate: a burst, then a steady rate (messages per second).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("api/hours/", hours, name="api-hours"),
     path("api/chats/", create_chat, name="api-chats"),
+    path("api/", include("transcripts.urls")),
     path("admin/", admin.site.urls),
     path("", include("web.urls")),
 ]

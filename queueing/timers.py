@@ -53,5 +53,7 @@ async def run_forever(clock: Callable[[], datetime] = timezone.now, interval: fl
 def ensure_started() -> None:
     """Start this process's timer loop once, on the running event loop."""
     global _task
+    if not settings.CHAT_TIMERS:
+        return
     if _task is None or _task.done():
         _task = asyncio.get_running_loop().create_task(run_forever())

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite: lint, types, migrations, the SQLite pass, the PostgreSQL pass, the contract smoke.
+# Exits non-zero on the first failure. Extra arguments go to both pytest passes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+export REDIS_TEST_URL=${REDIS_TEST_URL:-redis://127.0.0.1:6379/15}
+
+echo "== lint, types, migrations"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy chatserver chats queueing transcripts consumers routing web
+DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
+
+echo "== tests on SQLite (the embedded default)"
+$PY -m pytest -m "not postgres" -q -p no:cacheprovider "$@"
+
+echo "== tests on PostgreSQL"
+DATABASE_URL=$PG_URL $PY -m pytest -m postgres -q -p no:cacheprovider "$@"
+
+echo "== contract smoke"
+if [ -f ../shared/contract-smoke/smoke.py ]; then $PY ../shared/contract-smoke/smoke.py; else echo "(no ../shared/contract-smoke here: skipped)"; fi

@@ -1,0 +1,3 @@
+"""Supervisor and agent APIs under /api/ (transcripts, audit, metrics)."""
+
+urlpatterns: list = []
