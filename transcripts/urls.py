@@ -1,3 +1,14 @@
 """Supervisor and agent APIs under /api/ (transcripts, audit, metrics)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from transcripts import report_views, views
+
+urlpatterns = [
+    path("transcripts/", views.transcript_list, name="api-transcripts"),
+    path("transcripts/<str:case_number>/", views.transcript_detail, name="api-transcript"),
+    path("transcripts/<str:case_number>/export.pdf", views.transcript_pdf, name="api-transcript-pdf"),
+    path("transcripts/<str:case_number>/send-copy/", views.transcript_copy, name="api-transcript-copy"),
+    path("audit/", report_views.audit_list, name="api-audit"),
+    path("metrics/", report_views.metrics, name="api-metrics"),
+]

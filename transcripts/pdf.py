@@ -1,0 +1,132 @@
+"""The transcript as a PDF a person can hand to an appeals reviewer (reportlab).
+
+Header: case, patient, agency and location, transaction type, agents, opened/closed in the
+chat's local (Eastern) time, disposition and integrity. Then every entry in seq order. Footer on
+every page: the chain head hash and "Page N of M". Every user-supplied string goes through
+`escape` before it meets Paragraph markup, and paragraphs wrap (long words are split).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from chats.models import Chat, Disposition, Entry, EntryKind, TransactionType
+from transcripts.document import agents_of, check_integrity, entries_of
+from transcripts.integrity import ChainCheck
+from transcripts.params import local_zone
+
+MARGIN = 0.75 * inch
+
+
+def local_time(at: datetime | None) -> str:
+    return at.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S %Z") if at else "—"
+
+
+def text(value: object) -> str:
+    """User text made safe for Paragraph markup, line breaks kept."""
+    return escape(str(value)).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+def footer_canvas(head: str) -> type[Canvas]:
+    """A canvas that knows the page count, so every footer can say "Page N of M"."""
+
+    class FooterCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+            self.pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self.pages)
+            for page in self.pages:
+                self.__dict__.update(page)
+                self.setFont("Helvetica", 7)
+                self.drawString(MARGIN, 0.5 * inch, f"Integrity (SHA-256 chain head): {head or 'none'}")
+                self.drawRightString(LETTER[0] - MARGIN, 0.5 * inch, f"Page {self._pageNumber} of {total}")
+                super().showPage()
+            super().save()
+
+    return FooterCanvas
+
+
+def header_rows(chat: Chat, agents: list[str], check: ChainCheck) -> list[tuple[str, str]]:
+    integrity = "Verified" if check.verified else f"NOT VERIFIED: the chain breaks at entry {check.broken_at_seq}"
+    disposition = Disposition(chat.disposition).label if chat.disposition else "—"
+    return [
+        ("Case number", chat.case_number),
+        (
+            "Patient",
+            f"{chat.patient_first_name} {chat.patient_last_name}, member {chat.member_id}, DOB {chat.patient_dob}",
+        ),
+        ("Agency", chat.agency.name),
+        ("Location", f"{chat.location.code} {chat.location.name}".strip()),
+        ("Provider", chat.provider.display_name),
+        ("Transaction type", TransactionType(chat.transaction_type).label),
+        ("Agents", ", ".join(agents) or "—"),
+        ("Opened", local_time(chat.requested_at)),
+        ("Closed", local_time(chat.closed_at)),
+        ("Close reason", chat.get_close_reason_display() or "—"),
+        ("Disposition", disposition),
+        ("Integrity", integrity),
+    ]
+
+
+def entry_flowables(entry: Entry, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    who = entry.sender_name or "System"
+    label = "" if entry.kind == EntryKind.MESSAGE else f" · {entry.event.replace('_', ' ')}"
+    meta = f"#{entry.seq} · {local_time(entry.at)} · {who} ({entry.sender_role}){label}"
+    body = text(entry.text) if entry.text else "<i>(message body removed under the retention policy)</i>"
+    return [Paragraph(text(meta), styles["meta"]), Paragraph(body, styles["body"])]
+
+
+def build_styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "title": base["Title"],
+        "h2": base["Heading2"],
+        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=9, leading=11),
+        "meta": ParagraphStyle("meta", parent=base["BodyText"], fontSize=8, textColor="#555555", spaceBefore=6),
+        "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=10, leftIndent=12, splitLongWords=1),
+    }
+
+
+def render_transcript_pdf(chat: Chat) -> bytes:
+    """The PDF bytes of one chat's transcript, integrity verified as it is drawn."""
+    entries = entries_of(chat)
+    check = check_integrity(chat, entries)
+    styles = build_styles()
+    rows = [
+        [Paragraph(f"<b>{text(k)}</b>", styles["cell"]), Paragraph(text(v), styles["cell"])]
+        for k, v in header_rows(chat, agents_of(entries), check)
+    ]
+    table = Table(rows, colWidths=[1.4 * inch, LETTER[0] - 2 * MARGIN - 1.4 * inch])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("GRID", (0, 0), (-1, -1), 0.25, "#999999")]))
+    story: list[Any] = [Paragraph(f"Chat transcript {text(chat.case_number)}", styles["title"]), table]
+    story += [Spacer(1, 12), Paragraph("Timeline", styles["h2"])]
+    for entry in entries:
+        story += entry_flowables(entry, styles)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=f"Transcript {chat.case_number}",
+        author="Care and service center",
+    )
+    doc.build(story, canvasmaker=footer_canvas(chat.head_hash))
+    return buffer.getvalue()

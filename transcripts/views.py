@@ -1,0 +1,81 @@
+"""Transcript APIs: search, read, PDF export, and the agents' copy for the provider. Thin views.
+
+Every response carries PHI, so none may be cached; every access is audited in transcripts.reading.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from chatserver.http import api_login_required, json_error
+from transcripts.access import TranscriptAccessError
+from transcripts.document import transcript_json
+from transcripts.models import AccessAction
+from transcripts.params import ParamError, parse_page
+from transcripts.pdf import render_transcript_pdf
+from transcripts.reading import Requester, open_transcript, search_transcripts
+
+COPY_PURPOSE = "Copy for the provider through the service center"
+
+
+def requester(request: HttpRequest, default_purpose: str = "") -> Requester:
+    purpose = request.GET.get("purpose", "") or request.POST.get("purpose", "") or default_purpose
+    return Requester(request.user, ip=request.META.get("REMOTE_ADDR"), purpose=purpose)  # type: ignore[arg-type]
+
+
+def refused(exc: TranscriptAccessError) -> JsonResponse:
+    return json_error(exc.status, exc.code, exc.message)
+
+
+@never_cache
+@require_GET
+@api_login_required
+def transcript_list(request: HttpRequest) -> JsonResponse:
+    try:
+        page = parse_page(request.GET.get("page"), request.GET.get("page_size"))
+        body = search_transcripts(requester(request), request.GET, page, now=timezone.now())
+    except TranscriptAccessError as exc:
+        return refused(exc)
+    except ParamError as exc:
+        return json_error(400, "invalid_request", str(exc))
+    return JsonResponse(body)
+
+
+@never_cache
+@require_GET
+@api_login_required
+def transcript_detail(request: HttpRequest, case_number: str) -> JsonResponse:
+    try:
+        chat = open_transcript(requester(request), case_number, AccessAction.VIEW, now=timezone.now())
+    except TranscriptAccessError as exc:
+        return refused(exc)
+    return JsonResponse(transcript_json(chat))
+
+
+def pdf_response(request: HttpRequest, case_number: str, action: str, default_purpose: str = "") -> HttpResponse:
+    try:
+        chat = open_transcript(requester(request, default_purpose), case_number, action, now=timezone.now())
+    except TranscriptAccessError as exc:
+        return refused(exc)
+    response = HttpResponse(render_transcript_pdf(chat), content_type="application/pdf")
+    suffix = "-copy" if action == AccessAction.SEND_COPY else ""
+    response["Content-Disposition"] = f'attachment; filename="{chat.case_number}{suffix}.pdf"'
+    return response
+
+
+@never_cache
+@require_GET
+@api_login_required
+def transcript_pdf(request: HttpRequest, case_number: str) -> HttpResponse:
+    return pdf_response(request, case_number, AccessAction.EXPORT)
+
+
+@never_cache
+@require_POST
+@api_login_required
+def transcript_copy(request: HttpRequest, case_number: str) -> HttpResponse:
+    """The agent's "send transcript copy through the service center" action: a PDF, audited as such."""
+    return pdf_response(request, case_number, AccessAction.SEND_COPY, COPY_PURPOSE)
