@@ -143,7 +143,7 @@ def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Ou
     """The provider's open chat about this member id, or a new one. (chat, created)."""
     chat = Chat(
         provider=provider,
-        agency_id=provider.agency_id,
+        agency=provider.agency,
         location=request.location,
         transaction_type=request.transaction_type,
         member_id=request.member_id,

@@ -21,6 +21,11 @@ def lock_chat(**lookup: object) -> Chat | None:
     return Chat.objects.select_for_update().filter(**lookup).select_related("agent").first()
 
 
+def lock_existing_chat(pk: int) -> Chat:
+    """A chat known to exist (e.g. just claimed), locked for this transaction."""
+    return Chat.objects.select_for_update().select_related("agent").get(pk=pk)
+
+
 def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:
     return Entry.objects.filter(chat=chat, client_id=client_id).first()
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from chats.outbox import Outbox
 from chats.requests import ChatRequestError, record_refusal
-from chatserver.http import api_login_required, json_error, read_json
+from chatserver.http import acting_user, api_login_required, json_error, read_json
 from queueing.intake import request_chat
 
 
@@ -19,11 +19,11 @@ def create_chat(request: HttpRequest) -> JsonResponse:
         body = read_json(request)
     except ValueError as exc:
         return json_error(400, "invalid_request", str(exc))
-    outbox = Outbox()
+    user, outbox = acting_user(request), Outbox()
     try:
-        chat, created = request_chat(request.user, body, now=timezone.now(), outbox=outbox)
+        chat, created = request_chat(user, body, now=timezone.now(), outbox=outbox)
     except ChatRequestError as exc:
-        record_refusal(request.user, exc, body, now=timezone.now())
+        record_refusal(user, exc, body, now=timezone.now())
         return JsonResponse(exc.as_json(), status=exc.status)
     outbox.publish_sync()
     return JsonResponse(

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
+from chatserver.accounts.models import User
+
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
@@ -20,6 +22,12 @@ def read_json(request: HttpRequest) -> Any:
         return json.loads(request.body or b"null")
     except (ValueError, RecursionError):
         raise ValueError("The request body is not valid JSON.") from None
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in user of a view behind api_login_required or login_required."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def api_login_required(view):

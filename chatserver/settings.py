@@ -94,7 +94,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     _db["CONN_MAX_AGE"] = 0  # SQLite connections are cheap; persistent ones pin the file on tests
-    _db["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from chats import groups
 from chats.messaging import ChatAccessError, note_typing, post_message
-from chats.snapshots import provider_replay, provider_snapshot
+from chats.snapshots import provider_replay
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
+from queueing.waiting_room import provider_snapshot
 
 CLOSE_CODES = {"not_found": 4404, "forbidden": 4403, "chat_ended": 4410}
 IDLE_TIMEOUT_CLOSE = 4408

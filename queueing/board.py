@@ -52,7 +52,7 @@ def mean_handle_seconds() -> float:
         .order_by("-closed_at")
         .values_list("first_accepted_at", "closed_at")[:HANDLE_SAMPLE]
     )
-    spans = [(closed - accepted).total_seconds() for accepted, closed in recent if closed]
+    spans = [(closed - accepted).total_seconds() for accepted, closed in recent if closed and accepted]
     return sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
 
 

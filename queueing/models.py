@@ -65,3 +65,10 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ClosingNotice(models.Model):
+    """Chat closed for new requests at `closed_at`; the unique row makes the notice go out once."""
+
+    closed_at = models.DateTimeField(unique=True)
+    sent_at = models.DateTimeField()

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from chats import groups
 from chats.models import Chat, Status
 from chats.outbox import Outbox
-from chats.transcript import append_event, lock_chat
+from chats.transcript import append_event, lock_chat, lock_existing_chat
 from chatserver.accounts.models import User
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
@@ -89,7 +89,7 @@ def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
         check_room(agent)
         if not take_waiting(chat.pk, agent, now=now):
             raise QueueError("already_taken", f"Another agent already took chat {chat.case_number}.")
-        chat = lock_chat(pk=chat.pk)
+        chat = lock_existing_chat(chat.pk)
         assign(chat, agent, presence, now=now, outbox=outbox, answered=True)
         publish_queue_changed(now=now, outbox=outbox)
     return chat
@@ -103,7 +103,7 @@ def accept_next(agent: User, *, now: datetime, outbox: Outbox) -> Chat:
         head = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True).first()
         if head is None or not take_waiting(head.pk, agent, now=now):
             raise QueueError("queue_empty", "No chat is waiting.")
-        chat = lock_chat(pk=head.pk)
+        chat = lock_existing_chat(head.pk)
         assign(chat, agent, presence, now=now, outbox=outbox, answered=True)
         publish_queue_changed(now=now, outbox=outbox)
     return chat
@@ -142,7 +142,7 @@ def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
                 continue
             if not take_waiting(head.pk, agent, now=now):
                 continue
-            assign(lock_chat(pk=head.pk), agent, presence, now=now, outbox=outbox, answered=False)
+            assign(lock_existing_chat(head.pk), agent, presence, now=now, outbox=outbox, answered=False)
             publish_queue_changed(now=now, outbox=outbox)
             offered += 1
     return offered
@@ -172,6 +172,7 @@ def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
             if chat is None:
                 continue  # answered, closed or handled by another process meanwhile
             agent = chat.agent
+            assert agent is not None  # an active chat always has its agent
             put_back_in_queue(chat, queued_at=front_of_queue(chat))
             text = f"{agent.display_name} did not answer; the chat went back to the front of the queue"
             append_event(chat, "offer_returned", text, now=now, outbox=outbox)

@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from chats.outbox import Outbox
 from queueing.board import publish_queue_changed
+from queueing.closing import announce_closing
 from queueing.idle import sweep_idle
 from queueing.presence import mark_lost_consoles_away
 from queueing.routing import return_unanswered_offers, route_waiting
+from queueing.schedule import current_schedule
 
 log = logging.getLogger(__name__)
 _task: asyncio.Task | None = None
@@ -29,6 +31,7 @@ _task: asyncio.Task | None = None
 def sweep_once(*, now: datetime, outbox: Outbox) -> None:
     """One pass over every timer. Safe to run concurrently in several processes."""
     sweep_idle(now=now, outbox=outbox)
+    announce_closing(current_schedule(), now=now, outbox=outbox)
     return_unanswered_offers(now=now, outbox=outbox)
     if mark_lost_consoles_away(now=now):
         publish_queue_changed(now=now, outbox=outbox)

@@ -10,7 +10,7 @@ export REDIS_TEST_URL=${REDIS_TEST_URL:-redis://127.0.0.1:6379/15}
 echo "== lint, types, migrations"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy chatserver chats queueing transcripts consumers routing web
+DEBUG=1 .venv/bin/mypy chatserver chats queueing transcripts consumers routing web
 DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== tests on SQLite (the embedded default)"

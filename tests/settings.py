@@ -9,3 +9,8 @@ os.environ.setdefault("CHAT_TIMERS", "0")  # tests fire timers with an injected 
 from chatserver.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file (not :memory:) so that threads and live servers share it; one per run, so that
+    # several runs on one machine never share a test database.
+    DATABASES["default"]["TEST"] = {"NAME": f"/tmp/clickchat-test-{os.getpid()}.sqlite3"}  # noqa: F405

@@ -1,14 +1,112 @@
-"""Server-rendered pages for providers, agents and supervisors."""
+"""Server-rendered pages for providers, agents and supervisors.
+
+Each page is a shell: the live parts are small JavaScript modules in `web/static/web/` that speak
+the outside contract (HTTP API and sockets). Views only authorize and hand the page its context.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+
+from chats.models import Disposition, TransactionType
+from queueing.models import CannedReply
 
 HOME_BY_ROLE = {"provider": "/chat/", "agent": "/agent/", "supervisor": "/supervisor/"}
+View = Callable[..., HttpResponse]
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Logged-in users of these roles only: others are sent to log in, or refused."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        @login_required
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.role not in roles:  # type: ignore[union-attr]
+                raise PermissionDenied("This page is not for your role.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect(HOME_BY_ROLE.get(request.user.role, "/login/"))
+    return redirect(HOME_BY_ROLE.get(request.user.role, "/login/"))  # type: ignore[union-attr]
+
+
+@roles_required("provider")
+def provider_chat(request: HttpRequest) -> HttpResponse:
+    locations = request.user.locations.order_by("code")  # type: ignore[union-attr]
+    return render(
+        request,
+        "web/provider.html",
+        {
+            "transaction_types": TransactionType.choices,
+            "locations": locations,
+            "phone": settings.SERVICE_CENTER_PHONE,
+            "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+        },
+    )
+
+
+@roles_required("agent", "supervisor")
+def agent_console(request: HttpRequest) -> HttpResponse:
+    canned = list(CannedReply.objects.values("title", "text", "shortcut"))
+    return render(
+        request,
+        "web/agent.html",
+        {
+            "canned": canned,
+            "dispositions": Disposition.choices,
+            "type_labels": dict(TransactionType.choices),
+            "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+        },
+    )
+
+
+SUPERVISOR_PAGES = {
+    "floor": "Live floor",
+    "transcripts": "Transcripts",
+    "audit": "Access audit",
+    "metrics": "Metrics",
+}
+
+
+def supervisor_page(request: HttpRequest, page: str, **extra: Any) -> HttpResponse:
+    context = {"page": page, "page_title": SUPERVISOR_PAGES[page], "pages": SUPERVISOR_PAGES, **extra}
+    return render(request, "web/supervisor.html", context)
+
+
+@roles_required("supervisor")
+def supervisor_floor(request: HttpRequest) -> HttpResponse:
+    return supervisor_page(request, "floor")
+
+
+@roles_required("supervisor")
+def supervisor_transcripts(request: HttpRequest) -> HttpResponse:
+    return supervisor_page(request, "transcripts")
+
+
+@roles_required("supervisor")
+def supervisor_transcript(request: HttpRequest, case_number: str) -> HttpResponse:
+    return supervisor_page(request, "transcripts", case_number=case_number)
+
+
+@roles_required("supervisor")
+def supervisor_audit(request: HttpRequest) -> HttpResponse:
+    return supervisor_page(request, "audit")
+
+
+@roles_required("supervisor")
+def supervisor_metrics(request: HttpRequest) -> HttpResponse:
+    return supervisor_page(request, "metrics")

@@ -27,7 +27,7 @@ class ChatUserAdmin(UserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "login_source", "agency", "is_active"]
     list_filter = ["role", "login_source", "is_active"]
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Chat", {"fields": ("role", "login_source", "agency", "locations", "chat_capacity")}),
     )
     filter_horizontal = ["locations", "groups", "user_permissions"]

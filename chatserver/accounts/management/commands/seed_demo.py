@@ -38,7 +38,7 @@ class Command(BaseCommand):
                 last_name=last,
                 validate=False,
             )
-            if is_provider:
+            if is_provider and user.agency:
                 user.locations.set([ensure_location(user.agency, code, name) for code, name in DEMO_LOCATIONS])
         self.stdout.write(f"Demo logins (password for all: {password})")
         for username, role, source, first, last in DEMO_USERS:

@@ -1,0 +1,38 @@
+"""What a provider's socket is shown on connect: the chat's state, what they missed, their place."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from chats.models import Status
+from chats.snapshots import access_provider_chat, entries_after
+from chatserver.accounts.models import User
+from queueing.board import provider_queue_frame
+from queueing.closing import closing_frame
+from queueing.schedule import current_schedule
+
+
+def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[dict[str, Any]]:
+    """chat.state, every entry after `after`, and while waiting the queue place: in send order."""
+    chat = access_provider_chat(user, chat_id)
+    queue = provider_queue_frame(chat, now) if chat.status == Status.WAITING else None
+    state = {
+        "type": "chat.state",
+        "chat_id": str(chat.public_id),
+        "case_number": chat.case_number,
+        "status": chat.status,
+        "position": queue["position"] if queue else None,
+        "estimated_wait_seconds": queue["estimated_wait_seconds"] if queue else None,
+        "agent": chat.agent.display_name if chat.agent else None,
+        "last_seq": chat.last_seq,
+        "idle_warnings": min(chat.idle_steps_done, 2),
+    }
+    frames = [state, *entries_after(chat, after)]
+    if queue:
+        frames.append(queue)
+        schedule = current_schedule()
+        if not schedule.is_open(now):
+            frames.append(closing_frame(schedule, now))
+    return frames
