@@ -22,6 +22,7 @@ class AccessAction(models.TextChoices):
     MONITOR = "monitor", "Silently monitored a chat"
     AUDIT = "audit", "Read the access audit"
     METRICS = "metrics", "Read the metrics"
+    LEGAL_HOLD = "legal_hold", "Set or lifted a legal hold"
 
 
 class AppendOnlyError(Exception):

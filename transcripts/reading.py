@@ -97,3 +97,13 @@ def read_metrics(who: Requester, params: Mapping[str, str], *, now: datetime) ->
         raise ParamError("'to' must be after 'from'.")
     who.record(AccessAction.METRICS, now=now, status=200, query=query)
     return compute_metrics(start, end)
+
+
+def set_legal_hold(who: Requester, case_number: str, hold: bool, *, now: datetime) -> Chat:
+    """A supervisor puts a case on legal hold (retention never purges it) or lifts the hold."""
+    check_supervisor_audited(who, AccessAction.LEGAL_HOLD, now=now, query=f"legal_hold={hold}")
+    with transaction.atomic():
+        chat = open_transcript(who, case_number, AccessAction.LEGAL_HOLD, now=now)
+        Chat.objects.filter(pk=chat.pk).update(legal_hold=hold)
+    chat.legal_hold = hold
+    return chat

@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chatserver.http import api_login_required, json_error
+from chatserver.http import api_login_required, json_error, read_json
 from transcripts.access import TranscriptAccessError
 from transcripts.document import transcript_json
 from transcripts.models import AccessAction
 from transcripts.params import ParamError, parse_page
 from transcripts.pdf import render_transcript_pdf
-from transcripts.reading import Requester, open_transcript, search_transcripts
+from transcripts.reading import Requester, open_transcript, search_transcripts, set_legal_hold
 
 COPY_PURPOSE = "Copy for the provider through the service center"
 
@@ -79,3 +79,21 @@ def transcript_pdf(request: HttpRequest, case_number: str) -> HttpResponse:
 def transcript_copy(request: HttpRequest, case_number: str) -> HttpResponse:
     """The agent's "send transcript copy through the service center" action: a PDF, audited as such."""
     return pdf_response(request, case_number, AccessAction.SEND_COPY, COPY_PURPOSE)
+
+
+@never_cache
+@require_POST
+@api_login_required
+def legal_hold(request: HttpRequest, case_number: str) -> JsonResponse:
+    """Supervisors: body {"legal_hold": true|false}."""
+    try:
+        body = read_json(request)
+    except ValueError as exc:
+        return json_error(400, "invalid_request", str(exc))
+    if not isinstance(body, dict) or not isinstance(body.get("legal_hold"), bool):
+        return json_error(400, "invalid_request", 'Send {"legal_hold": true} or {"legal_hold": false}.')
+    try:
+        chat = set_legal_hold(requester(request), case_number, body["legal_hold"], now=timezone.now())
+    except TranscriptAccessError as exc:
+        return refused(exc)
+    return JsonResponse({"case_number": chat.case_number, "legal_hold": chat.legal_hold})
