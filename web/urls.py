@@ -4,4 +4,11 @@ from web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("chat/", views.provider_chat, name="provider-chat"),
+    path("agent/", views.agent_console, name="agent-console"),
+    path("supervisor/", views.supervisor_floor, name="supervisor-floor"),
+    path("supervisor/transcripts/", views.supervisor_transcripts, name="supervisor-transcripts"),
+    path("supervisor/transcripts/<str:case_number>/", views.supervisor_transcript, name="supervisor-transcript"),
+    path("supervisor/audit/", views.supervisor_audit, name="supervisor-audit"),
+    path("supervisor/metrics/", views.supervisor_metrics, name="supervisor-metrics"),
 ]

@@ -1,0 +1,243 @@
+"""Browser tests: a real Daphne process per test module, driven by Chromium through Playwright.
+
+Each module asks for `server` with its own environment (hours, idle timings) through the
+`server_env` fixture; the server runs on a free port with a file SQLite database in a tmp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Browser-Pass-2026!"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    env_extra: dict[str, str]
+    port: int = field(default_factory=free_port)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="browser-")))
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+        env.update(
+            {
+                "DATABASE_URL": f"sqlite:///{self.workdir}/db.sqlite3",
+                "DEBUG": "1",
+                "SECRET_KEY": "browser-tests-" + "k" * 40,
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "CSRF_TRUSTED_ORIGINS": self.url,
+                "CHAT_HOURS": "Mon-Sun 00:00-24:00",
+                "CHAT_PRESENCE_GRACE": "5",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.env_extra)
+        return env
+
+    def manage(self, *args: str, stdin: str | None = None) -> None:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed: {done.stderr[-2000:]}")
+
+    def user(self, username: str, role: str, **options: str) -> str:
+        args = ["create_chat_user", username, "--role", role, "--password-stdin"]
+        for key, value in options.items():
+            args += [f"--{key.replace('_', '-')}", value]
+        self.manage(*args, stdin=PASSWORD + "\n")
+        return username
+
+    def start(self) -> LiveServer:
+        log = open(self.workdir / "daphne.log", "w")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatserver.asgi:application"],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("daphne exited: " + self.log_tail())
+            with suppress(Exception), urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
+                return self
+            time.sleep(0.25)
+        raise RuntimeError("daphne did not answer /healthz: " + self.log_tail())
+
+    def log_tail(self) -> str:
+        with suppress(OSError):
+            return (self.workdir / "daphne.log").read_text()[-3000:]
+        return ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """Override in a test module to run its server with other settings."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(server_env: dict[str, str]) -> Iterator[LiveServer]:
+    live = LiveServer(server_env)
+    live.manage("migrate", "--noinput")
+    live.user(
+        "paula",
+        "provider",
+        source="portal",
+        agency="Sunrise Home Health",
+        locations="A001,Z001",
+        first_name="Paula",
+        last_name="Provider",
+    )
+    live.user("ana", "agent", first_name="Ana", last_name="Agent")
+    live.user("sofia", "supervisor", first_name="Sofia", last_name="Supervisor")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Problems:
+    """Page errors, CSP violations and dialogs seen in a context: every test asserts there are none."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("pageerror", lambda exc: self.items.append(f"pageerror: {exc}"))
+        page.on("dialog", lambda dialog: (self.items.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        page.on(
+            "console",
+            lambda msg: (
+                self.items.append(f"console: {msg.text}")
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+
+
+@pytest.fixture
+def problems() -> Iterator[Problems]:
+    found = Problems()
+    yield found
+    assert found.items == [], found.items
+
+
+@pytest.fixture
+def open_as(browser, server, problems):
+    """open_as(username, path, **context options) -> a logged-in page at `path`."""
+    contexts = []
+
+    def open_page(username: str, path: str, **options):
+        options.setdefault("viewport", {"width": 1024, "height": 768})
+        context = browser.new_context(base_url=server.url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        page.set_default_timeout(15_000)
+        page.goto("/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login/" not in url)
+        if path != "/":
+            page.goto(path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def fill_chat_form(
+    page,
+    *,
+    member_id: str,
+    first: str = "Ada",
+    last: str = "Lovelace",
+    ttype: str = "status_inquiry",
+    location: str = "A001",
+    reference: str = "INT-55501",
+    question: str = "Is the authorization approved?",
+    dob: str = "1945-01-23",
+) -> None:
+    page.wait_for_selector("#chat-form:not([hidden])")
+    page.select_option("#f-transaction_type", ttype)
+    page.select_option("#f-location", location)
+    page.fill("#f-member_id", member_id)
+    page.fill("#f-first_name", first)
+    page.fill("#f-last_name", last)
+    page.fill("#f-dob", dob)
+    page.fill("#f-reference", reference)
+    page.fill("#f-question", question)
+
+
+def start_chat(page, member_id: str, **fields: str):
+    """Fill and send the pre-chat form; the new chat's panel (a Locator) once its case number shows."""
+    page.click("#tab-new")
+    fill_chat_form(page, member_id=member_id, **fields)
+    page.click("#start-chat")
+    panel = page.locator(".chat-panel:not([hidden])")
+    panel.wait_for()
+    return panel

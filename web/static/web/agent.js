@@ -1,0 +1,512 @@
+/* Agent console (/agent/): status, the live queue, and one tab per chat held. */
+(function () {
+  "use strict";
+
+  var C = window.ClickChat;
+  var el = C.el;
+  var root = document.getElementById("agent");
+  var canned = C.jsonData("canned-replies") || [];
+  var typeLabels = C.jsonData("type-labels") || {};
+  var tabs = document.getElementById("chat-tabs");
+  var panels = document.getElementById("chat-panels");
+  var notice = document.getElementById("notice");
+  var toggle = document.getElementById("status-toggle");
+  var muteBox = document.getElementById("mute");
+  var chats = {}; // chat_id -> AgentChat
+  var queue = [];
+  var queueAt = Date.now();
+  var status = "away";
+  var capacity = 0;
+  var TYPING_EVERY_MS = 3000;
+  var baseTitle = document.title;
+  var flashTimer = null;
+  var REASONS = {
+    idle_timeout: "The provider did not reply: the chat ended for inactivity.",
+    agent_closed: "You closed the chat.",
+    chatter_ended: "The provider ended the chat.",
+  };
+
+  function say(text) {
+    notice.textContent = text;
+  }
+
+  // --- offer alert: title flash and an optional beep ------------------------------------------------
+
+  muteBox.checked = window.localStorage.getItem("clickchat.mute") === "1";
+  muteBox.addEventListener("change", function () {
+    window.localStorage.setItem("clickchat.mute", muteBox.checked ? "1" : "0");
+  });
+
+  function beep() {
+    if (muteBox.checked) return;
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      var ctx = new Ctx();
+      var osc = ctx.createOscillator();
+      var gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.08;
+      osc.connect(gain);
+      gain.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.25);
+    } catch (err) {
+      /* no audio: the title flash still tells */
+    }
+  }
+
+  function flash(text) {
+    var on = false;
+    var rounds = 0;
+    window.clearInterval(flashTimer);
+    flashTimer = window.setInterval(function () {
+      on = !on;
+      rounds += 1;
+      document.title = on ? "● " + text : baseTitle;
+      if (rounds > 20 || (document.hasFocus() && rounds > 6)) {
+        window.clearInterval(flashTimer);
+        document.title = baseTitle;
+      }
+    }, 800);
+    beep();
+  }
+
+  // --- status and queue -----------------------------------------------------------------------------
+
+  function showStatus(value) {
+    status = value;
+    var available = value === "available";
+    toggle.setAttribute("aria-pressed", available ? "true" : "false");
+    toggle.textContent = available ? "Available" : "Away";
+    toggle.classList.toggle("on", available);
+    showLoad();
+  }
+
+  function showLoad() {
+    var held = Object.keys(chats).filter(function (id) { return !chats[id].ended; }).length;
+    document.getElementById("load").textContent = held + " of " + capacity + " chats";
+    document.getElementById("no-chats").hidden = Object.keys(chats).length > 0;
+  }
+
+  toggle.addEventListener("click", function () {
+    socket.send({ type: "status", status: status === "available" ? "away" : "available" });
+  });
+  document.getElementById("accept-next").addEventListener("click", function () {
+    socket.send({ type: "accept_next" });
+  });
+
+  function renderQueue() {
+    var body = document.getElementById("queue-rows");
+    var elapsed = (Date.now() - queueAt) / 1000;
+    C.clear(body);
+    queue.forEach(function (row) {
+      var urgent = row.priority !== "normal";
+      body.appendChild(el("tr", { className: urgent ? "urgent" : "" }, [
+        el("td", { text: row.case_number }),
+        el("td", {}, [typeLabels[row.transaction_type] || row.transaction_type,
+          urgent ? el("span", { className: "pill", text: "Discharge < 24 h" }) : null]),
+        el("td", { text: C.duration(row.waiting_seconds + elapsed) }),
+        el("td", {}, [el("button", { type: "button", className: "small", "data-chat-id": row.chat_id,
+          "aria-label": "Accept case " + row.case_number, text: "Accept" })]),
+      ]));
+    });
+    document.getElementById("queue-count").textContent = "(" + queue.length + ")";
+    document.getElementById("queue-empty").hidden = queue.length > 0;
+  }
+
+  document.getElementById("queue-rows").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-chat-id]");
+    if (button) socket.send({ type: "accept", chat_id: button.getAttribute("data-chat-id") });
+  });
+  window.setInterval(renderQueue, 1000);
+
+  // --- tabs --------------------------------------------------------------------------------------------
+
+  function allTabs() {
+    return Array.prototype.slice.call(tabs.querySelectorAll("[role=tab]"));
+  }
+
+  function select(chat) {
+    Object.keys(chats).forEach(function (id) {
+      var c = chats[id];
+      var on = c === chat;
+      c.tab.setAttribute("aria-selected", on ? "true" : "false");
+      c.tab.tabIndex = on ? 0 : -1;
+      c.panel.hidden = !on;
+      if (on) c.setUnread(0);
+    });
+  }
+
+  tabs.addEventListener("click", function (event) {
+    var tab = event.target.closest("[role=tab]");
+    if (tab) select(chats[tab.getAttribute("data-chat-id")]);
+  });
+  tabs.addEventListener("keydown", function (event) {
+    var list = allTabs();
+    var i = list.indexOf(document.activeElement);
+    if (i < 0) return;
+    var next = null;
+    if (event.key === "ArrowRight") next = list[(i + 1) % list.length];
+    else if (event.key === "ArrowLeft") next = list[(i - 1 + list.length) % list.length];
+    if (next) {
+      event.preventDefault();
+      select(chats[next.getAttribute("data-chat-id")]);
+      next.focus();
+    }
+  });
+
+  // --- one chat ----------------------------------------------------------------------------------------
+
+  function AgentChat(summary) {
+    var self = this;
+    var id = summary.chat_id;
+    this.id = id;
+    this.tracker = new C.SeqTracker();
+    this.pending = {};
+    this.unread = 0;
+    this.ended = false;
+    this.lastTyping = 0;
+    this.syncAsked = -1;
+    var panel = document.getElementById("agent-panel-template").content.firstElementChild.cloneNode(true);
+    panel.id = "panel-" + id;
+    panel.setAttribute("aria-labelledby", "tab-" + id);
+    panel.setAttribute("data-chat-id", id);
+    panel.hidden = true;
+    this.panel = panel;
+    this.q = function (sel) { return panel.querySelector(sel); };
+    this.log = this.q(".log");
+    this.text = this.q(".composer-text");
+    this.text.id = "reply-" + id;
+    this.text.setAttribute("maxlength", root.getAttribute("data-max-chars"));
+    this.q(".composer-label").setAttribute("for", this.text.id);
+    this.tabLabel = el("span");
+    this.badge = el("span", { className: "badge", hidden: true });
+    this.idleMark = el("span", { className: "idle-mark", hidden: true, text: "idle" });
+    this.tab = el("button", { type: "button", role: "tab", id: "tab-" + id, "aria-controls": panel.id,
+      "aria-selected": "false", className: "tab", tabindex: "-1", "data-chat-id": id },
+    [this.tabLabel, this.idleMark, this.badge]);
+    tabs.appendChild(this.tab);
+    panels.appendChild(panel);
+    this.update(summary);
+
+    var select_ = this.q(".canned");
+    select_.appendChild(el("option", { value: "", text: canned.length ? "Choose…" : "None set up" }));
+    canned.forEach(function (reply, i) {
+      select_.appendChild(el("option", { value: String(i), text: (i < 9 ? i + 1 + ". " : "") + reply.title }));
+    });
+    select_.addEventListener("change", function () {
+      if (select_.value !== "") self.insert(canned[Number(select_.value)].text);
+      select_.value = "";
+      self.text.focus();
+    });
+    this.q(".composer").addEventListener("submit", function (event) {
+      event.preventDefault();
+      self.sendText();
+    });
+    this.text.addEventListener("keydown", function (event) { self.onKey(event); });
+    this.text.addEventListener("input", function () {
+      if (Date.now() - self.lastTyping > TYPING_EVERY_MS && socket.send({ type: "typing", chat_id: id })) {
+        self.lastTyping = Date.now();
+      }
+    });
+    this.q(".transfer-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var to = self.q(".transfer-to").value.trim();
+      if (!to) {
+        say("Type the username of the agent to transfer to, or use Back to queue.");
+        return;
+      }
+      socket.send({ type: "transfer", chat_id: id, to: to });
+    });
+    this.q(".back-to-queue").addEventListener("click", function () {
+      socket.send({ type: "transfer", chat_id: id, to: null });
+    });
+    this.q(".close-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      socket.send({ type: "close", chat_id: id, disposition: self.q(".disposition").value });
+    });
+  }
+
+  AgentChat.prototype.update = function (s) {
+    this.summary = s;
+    var name = s.patient.first_name + " " + s.patient.last_name;
+    this.tabLabel.textContent = name + " · " + s.case_number;
+    this.q(".patient").textContent = name;
+    this.q(".case-number").textContent = s.case_number;
+    this.q(".ttype").textContent = typeLabels[s.transaction_type] || s.transaction_type;
+    this.q(".priority").textContent = s.discharge_within_24h ? "Discharge within 24 h" : "";
+    this.q(".priority").className = s.discharge_within_24h ? "priority pill" : "priority";
+    var dl = this.q(".context");
+    C.clear(dl);
+    var rows = [
+      ["Member id", s.patient.member_id],
+      ["Date of birth", s.patient.dob],
+      ["Location", s.location.code + " · " + s.location.name + (s.location.active ? "" : " (inactive)")],
+      ["Reference", s.reference || "—"],
+      ["Provider", s.provider + " (" + s.agency + ")"],
+      ["Requested", s.requested_at ? new Date(s.requested_at).toLocaleString() : "—"],
+      ["Question", s.question || "—"],
+    ];
+    rows.forEach(function (row) {
+      dl.appendChild(el("div", {}, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]));
+    });
+    if (s.idle_warnings) this.showIdle(s.idle_warnings);
+    this.feed(s.entries || []);
+  };
+
+  AgentChat.prototype.feed = function (entries) {
+    for (var i = 0; i < entries.length; i++) this.entry(entries[i], false);
+  };
+
+  AgentChat.prototype.setUnread = function (n) {
+    this.unread = n;
+    this.badge.hidden = n === 0;
+    this.badge.textContent = String(n);
+    this.badge.setAttribute("aria-label", n + " unread");
+  };
+
+  AgentChat.prototype.insert = function (text) {
+    var t = this.text;
+    var start = t.selectionStart || 0;
+    var end = t.selectionEnd || 0;
+    t.value = t.value.slice(0, start) + text + t.value.slice(end);
+    t.selectionStart = t.selectionEnd = start + text.length;
+  };
+
+  AgentChat.prototype.onKey = function (event) {
+    if (event.altKey && /^[1-9]$/.test(event.key) && canned[Number(event.key) - 1]) {
+      event.preventDefault();
+      this.insert(canned[Number(event.key) - 1].text);
+      return;
+    }
+    if (event.key === "Tab" && !event.shiftKey) {
+      var before = this.text.value.slice(0, this.text.selectionStart);
+      var match = before.match(/\/(\S+)$/);
+      var reply = match && canned.filter(function (r) { return r.shortcut && r.shortcut.replace(/^\//, "") === match[1]; })[0];
+      if (reply) {
+        event.preventDefault();
+        this.text.selectionStart = before.length - match[0].length;
+        this.insert(reply.text);
+      }
+      return;
+    }
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.sendText();
+    }
+  };
+
+  AgentChat.prototype.append = function (item, seq) {
+    if (seq !== null) {
+      item.setAttribute("data-seq", String(seq));
+      var before = null;
+      var items = this.log.querySelectorAll("li[data-seq]");
+      for (var i = 0; i < items.length; i++) {
+        if (Number(items[i].getAttribute("data-seq")) > seq) {
+          before = items[i];
+          break;
+        }
+      }
+      this.log.insertBefore(item, before || this.log.querySelector("li.pending"));
+    } else {
+      this.log.appendChild(item);
+    }
+    this.log.scrollTop = this.log.scrollHeight;
+  };
+
+  AgentChat.prototype.messageItem = function (who, role, at, text) {
+    return el("li", { className: "msg " + (role === "provider" ? "theirs" : "mine") }, [
+      el("span", { className: "meta" }, [el("span", { className: "who", text: who }), " ",
+        el("time", { datetime: at || "", text: C.clock(at) })]),
+      el("span", { className: "body", text: text }),
+    ]);
+  };
+
+  AgentChat.prototype.entry = function (frame, live) {
+    if (!this.tracker.add(frame.seq)) return;
+    if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
+      this.syncAsked = this.tracker.contiguous;
+      socket.send({ type: "sync", chat_id: this.id, after: this.tracker.contiguous });
+    }
+    var mine = frame.client_id && this.pending[frame.client_id];
+    if (mine) {
+      delete this.pending[frame.client_id];
+      mine.remove();
+      mine.classList.remove("pending", "queued");
+      var state = mine.querySelector(".state");
+      if (state) state.remove();
+      mine.querySelector("time").textContent = C.clock(frame.at);
+      this.append(mine, frame.seq);
+      return;
+    }
+    if (frame.type === "message") {
+      this.append(this.messageItem(frame.sender || "", frame.sender_role, frame.at, frame.text), frame.seq);
+      if (frame.sender_role === "provider") {
+        this.clearIdle();
+        if (live && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
+      }
+    } else {
+      this.append(el("li", { className: "system" }, [
+        el("time", { datetime: frame.at || "", text: C.clock(frame.at) }), " ", el("span", { className: "body", text: frame.text }),
+      ]), frame.seq);
+    }
+  };
+
+  AgentChat.prototype.sendText = function () {
+    var text = this.text.value.trim();
+    if (!text || this.ended) return;
+    var clientId = C.uuid();
+    var item = this.messageItem("You", "agent", null, text);
+    item.classList.add("pending");
+    var open = socket.isOpen();
+    item.appendChild(el("span", { className: "state", text: open ? "Sending…" : "Queued: sends when reconnected" }));
+    this.pending[clientId] = item;
+    this.log.appendChild(item);
+    socket.sendReliable({ type: "message", chat_id: this.id, client_id: clientId, text: text });
+    this.text.value = "";
+  };
+
+  AgentChat.prototype.showIdle = function (number, secondsLeft) {
+    this.idleMark.hidden = false;
+    this.idleMark.textContent = "idle " + number;
+    this.q(".idle-state").textContent = "Provider idle: warning " + number + " of 2 sent" +
+      (secondsLeft ? ", chat ends in " + C.duration(secondsLeft) + " without a reply." : ".");
+  };
+
+  AgentChat.prototype.clearIdle = function () {
+    this.idleMark.hidden = true;
+    this.q(".idle-state").textContent = "";
+  };
+
+  AgentChat.prototype.showTyping = function () {
+    var typing = this.q(".typing");
+    typing.textContent = "The provider is typing…";
+    window.clearTimeout(this.typingTimer);
+    this.typingTimer = window.setTimeout(function () { typing.textContent = ""; }, 5000);
+  };
+
+  AgentChat.prototype.end = function (reason) {
+    if (this.ended) return;
+    var self = this;
+    this.ended = true;
+    this.clearIdle();
+    this.panel.setAttribute("data-ended", reason || "ended");
+    this.tab.classList.add("ended");
+    var box = this.q(".ended");
+    C.clear(box);
+    box.appendChild(el("p", {}, [(REASONS[reason] || "The chat has ended.") + " Case ", el("strong", { text: this.summary.case_number }), "."]));
+    box.appendChild(el("button", { type: "button", className: "secondary", text: "Dismiss", onclick: function () { self.remove(); } }));
+    box.hidden = false;
+    this.q(".composer").hidden = true;
+    this.q(".actions").hidden = true;
+    showLoad();
+  };
+
+  AgentChat.prototype.remove = function () {
+    var wasSelected = this.tab.getAttribute("aria-selected") === "true";
+    this.tab.remove();
+    this.panel.remove();
+    delete chats[this.id];
+    var rest = Object.keys(chats);
+    if (wasSelected && rest.length) select(chats[rest[0]]);
+    showLoad();
+  };
+
+  function adopt(summary, offered) {
+    var chat = chats[summary.chat_id];
+    if (chat) {
+      chat.update(summary);
+    } else {
+      chat = new AgentChat(summary);
+      chats[summary.chat_id] = chat;
+      if (Object.keys(chats).length === 1 || offered) select(chat);
+      if (offered) {
+        flash("New chat: case " + summary.case_number);
+        say("New chat: case " + summary.case_number + ".");
+      }
+    }
+    showLoad();
+    return chat;
+  }
+
+  // --- the socket ------------------------------------------------------------------------------------
+
+  function onFrame(frame) {
+    var chat = frame.chat_id ? chats[frame.chat_id] : null;
+    switch (frame.type) {
+      case "agent.state":
+        capacity = frame.capacity;
+        showStatus(frame.status);
+        var held = {};
+        frame.chats.forEach(function (summary) {
+          held[summary.chat_id] = true;
+          adopt(summary, false);
+        });
+        Object.keys(chats).forEach(function (id) {
+          if (!held[id] && !chats[id].ended) chats[id].remove(); // released while we were away
+        });
+        queue = frame.queue;
+        queueAt = Date.now();
+        renderQueue();
+        break;
+      case "status":
+        showStatus(frame.status);
+        break;
+      case "queue":
+        queue = frame.waiting;
+        queueAt = Date.now();
+        renderQueue();
+        break;
+      case "assigned":
+        adopt(frame.chat, true);
+        break;
+      case "released":
+        if (chat) {
+          chat.remove();
+          say("Case " + chat.summary.case_number + " left your console" + (frame.reason ? " (" + frame.reason + ")." : "."));
+        }
+        break;
+      case "message":
+      case "event":
+        if (chat) chat.entry(frame, true);
+        break;
+      case "typing":
+        if (chat && frame.sender_role === "provider") chat.showTyping();
+        break;
+      case "idle.warning":
+        if (chat) chat.showIdle(frame.number, frame.seconds_left);
+        break;
+      case "ended":
+        if (chat) chat.end(frame.reason);
+        break;
+      case "error":
+        if (chat && frame.client_id && chat.pending[frame.client_id]) {
+          if (frame.code !== "rate_limited") socket.forget(frame.client_id);
+          var state = chat.pending[frame.client_id].querySelector(".state");
+          if (state) state.textContent = "Not sent: " + frame.message;
+        }
+        say(frame.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  var socket = new C.ResilientSocket({
+    url: function () { return "/ws/agent/"; },
+    onFrame: onFrame,
+    onStatus: function (s) {
+      var labels = { connecting: "Connecting…", open: "Connected", reconnecting: "Connection lost: reconnecting…", closed: "Disconnected" };
+      var conn = document.getElementById("conn");
+      conn.textContent = labels[s] || "";
+      conn.setAttribute("data-state", s);
+    },
+    onFinal: function (code, why) {
+      say(why === "not_logged_in" ? "Your session ended. Log in again." : "This console cannot connect (" + why + ").");
+    },
+  });
+  C.sockets.push(socket);
+  socket.connect();
+  showLoad();
+  window.clickchatAgent = { chats: chats };
+})();

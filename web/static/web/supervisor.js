@@ -1,0 +1,282 @@
+/* Supervisor pages: live floor, transcript search and view, access audit, metrics with an SVG chart.
+ * Replies are rendered generically (lists of objects become tables) so small API changes do not
+ * break the pages; every value goes in as text.
+ */
+(function () {
+  "use strict";
+
+  var C = window.ClickChat;
+  var el = C.el;
+  var root = document.getElementById("supervisor");
+  var page = root.getAttribute("data-page");
+  var caseNumber = root.getAttribute("data-case");
+  var statusLine = document.getElementById("result-status");
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function say(text) {
+    if (statusLine) statusLine.textContent = text;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (data) { return { status: r.status, data: data }; });
+    });
+  }
+
+  function failure(reply) {
+    if (reply.status === 404 && !(reply.data && reply.data.error)) return "This report is not available on the server yet (404).";
+    if (reply.data && reply.data.error) return reply.data.error.message;
+    return "The server answered " + reply.status + ".";
+  }
+
+  function rowsOf(data) {
+    if (Array.isArray(data)) return data;
+    if (!data || typeof data !== "object") return [];
+    var keys = ["results", "transcripts", "items", "entries", "records", "events", "rows"];
+    for (var i = 0; i < keys.length; i++) if (Array.isArray(data[keys[i]])) return data[keys[i]];
+    return [];
+  }
+
+  function show(value) {
+    if (value === null || value === undefined) return "—";
+    if (Array.isArray(value)) return value.map(show).join(", ");
+    if (typeof value === "object") {
+      if (value.first_name || value.last_name) {
+        return [value.first_name, value.last_name].join(" ") + (value.member_id ? " (" + value.member_id + ")" : "");
+      }
+      return Object.keys(value).map(function (k) { return k + ": " + show(value[k]); }).join("; ");
+    }
+    if (typeof value === "boolean") return value ? "yes" : "no";
+    if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return new Date(value).toLocaleString();
+    if (typeof value === "number" && !Number.isInteger(value)) return value.toFixed(2);
+    return String(value);
+  }
+
+  function label(key) {
+    return key.replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
+  }
+
+  function table(rows, caption, linkCase) {
+    if (!rows.length) return el("p", { className: "muted", text: "Nothing found." });
+    var columns = [];
+    rows.slice(0, 20).forEach(function (row) {
+      Object.keys(row).forEach(function (k) {
+        if (columns.indexOf(k) < 0 && k !== "entries") columns.push(k);
+      });
+    });
+    var head = el("tr", {}, columns.map(function (k) { return el("th", { scope: "col", text: label(k) }); }));
+    var body = rows.map(function (row) {
+      return el("tr", {}, columns.map(function (k) {
+        if (linkCase && k === "case_number" && row[k]) {
+          return el("td", {}, [el("a", { href: "/supervisor/transcripts/" + encodeURIComponent(row[k]) + "/", text: row[k] })]);
+        }
+        return el("td", { text: show(row[k]) });
+      }));
+    });
+    return el("div", { className: "table-wrap" }, [
+      el("table", { className: "data" }, [el("caption", { className: "sr-only", text: caption }), el("thead", {}, [head]),
+        el("tbody", {}, body)]),
+    ]);
+  }
+
+  function query(form) {
+    var params = new URLSearchParams();
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (input.name && input.value.trim()) params.set(input.name, input.value.trim());
+    });
+    return params;
+  }
+
+  function listPage(formId, api, caption, linkCase) {
+    var form = document.getElementById(formId);
+    var results = document.getElementById("results");
+    var initial = new URLSearchParams(window.location.search);
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (input.name && initial.get(input.name)) input.value = initial.get(input.name);
+    });
+    function run() {
+      var params = query(form);
+      window.history.replaceState(null, "", "?" + params.toString());
+      say("Searching…");
+      getJSON(api + "?" + params.toString()).then(function (reply) {
+        C.clear(results);
+        if (reply.status !== 200) {
+          say(failure(reply));
+          return;
+        }
+        var rows = rowsOf(reply.data);
+        say(rows.length + " found.");
+        results.appendChild(table(rows, caption, linkCase));
+      }).catch(function () { say("The server could not be reached."); });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      run();
+    });
+    if (formId !== "search" || initial.toString()) run();
+  }
+
+  function transcriptPage() {
+    var head = document.getElementById("transcript-head");
+    var list = document.getElementById("transcript-entries");
+    getJSON("/api/transcripts/" + encodeURIComponent(caseNumber) + "/").then(function (reply) {
+      if (reply.status !== 200) {
+        say(failure(reply));
+        return;
+      }
+      var t = reply.data;
+      var integrity = t.integrity || {};
+      say(integrity.verified === false ? "Warning: this transcript failed its integrity check." : "Transcript loaded.");
+      var fields = [["Case number", t.case_number], ["Patient", t.patient], ["Type", t.transaction_type],
+        ["Provider", t.provider], ["Agents", t.agents], ["Opened", t.opened_at], ["Closed", t.closed_at],
+        ["Close reason", t.close_reason], ["Integrity", integrity.verified ? "verified (" + integrity.head + ")" : "NOT verified"]];
+      head.appendChild(el("dl", { className: "context" }, fields.map(function (f) {
+        return el("div", {}, [el("dt", { text: f[0] }), el("dd", { text: show(f[1]) })]);
+      })));
+      (t.entries || []).forEach(function (e) {
+        list.appendChild(el("li", { className: e.kind === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
+          el("span", { className: "meta" }, [el("span", { className: "who", text: "#" + e.seq + " " + (e.sender || e.sender_role || "") }),
+            " ", el("time", { datetime: e.at, text: new Date(e.at).toLocaleString() })]),
+          el("span", { className: "body", text: e.text }),
+        ]));
+      });
+    }).catch(function () { say("The server could not be reached."); });
+  }
+
+  // --- metrics -------------------------------------------------------------------------------------
+
+  function findSeries(data) {
+    var keys = ["hourly", "by_hour", "hours", "series", "timeline", "today"];
+    for (var i = 0; i < keys.length; i++) {
+      var v = data && data[keys[i]];
+      if (Array.isArray(v) && v.length && typeof v[0] === "object") return v;
+      if (v && typeof v === "object" && !Array.isArray(v)) {
+        var nested = findSeries(v);
+        if (nested) return nested;
+      }
+    }
+    return null;
+  }
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function chart(series) {
+    var xKey = ["hour", "label", "at", "start", "time"].filter(function (k) { return k in series[0]; })[0];
+    var names = Object.keys(series[0]).filter(function (k) { return k !== xKey && typeof series[0][k] === "number"; });
+    var W = 640;
+    var H = 220;
+    var P = 36;
+    var max = 1;
+    series.forEach(function (row) { names.forEach(function (n) { max = Math.max(max, row[n] || 0); }); });
+    var root_ = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", class: "chart", "aria-labelledby": "chart-title" });
+    root_.appendChild(svg("title", { id: "chart-title" }, "Metrics by hour: " + names.map(label).join(", ")));
+    root_.appendChild(svg("line", { x1: P, y1: H - P, x2: W - 8, y2: H - P, class: "axis" }));
+    root_.appendChild(svg("line", { x1: P, y1: 8, x2: P, y2: H - P, class: "axis" }));
+    root_.appendChild(svg("text", { x: 4, y: 16, class: "tick" }, show(max)));
+    var step = (W - P - 16) / Math.max(series.length - 1, 1);
+    series.forEach(function (row, i) {
+      var x = xKey ? row[xKey] : i;
+      if (typeof x === "string" && /T/.test(x)) x = new Date(x).getHours();
+      root_.appendChild(svg("text", { x: P + i * step, y: H - P + 16, class: "tick", "text-anchor": "middle" }, String(x)));
+    });
+    var legend = el("ul", { className: "legend" });
+    names.forEach(function (n, k) {
+      var points = series.map(function (row, i) {
+        return (P + i * step).toFixed(1) + "," + (H - P - ((row[n] || 0) / max) * (H - P - 12)).toFixed(1);
+      }).join(" ");
+      root_.appendChild(svg("polyline", { points: points, class: "series s" + (k % 6) }));
+      legend.appendChild(el("li", { className: "s" + (k % 6), text: label(n) }));
+    });
+    return el("div", {}, [root_, legend]);
+  }
+
+  function metricsPage() {
+    var form = document.getElementById("metrics-filter");
+    var results = document.getElementById("results");
+    var box = document.getElementById("chart");
+    function run() {
+      var params = query(form);
+      say("Loading…");
+      getJSON("/api/metrics/?" + params.toString()).then(function (reply) {
+        C.clear(results);
+        C.clear(box);
+        if (reply.status !== 200) {
+          say(failure(reply));
+          return;
+        }
+        say("Metrics loaded.");
+        var data = reply.data || {};
+        var series = findSeries(data);
+        box.appendChild(series ? chart(series) : el("p", { className: "muted", text: "No hourly figures in this reply." }));
+        var cards = el("div", { className: "stats" });
+        Object.keys(data).forEach(function (k) {
+          var v = data[k];
+          if (v === null || typeof v !== "object") {
+            cards.appendChild(el("div", { className: "stat card" }, [el("span", { className: "stat-label", text: label(k) }),
+              el("strong", { text: show(v) })]));
+          }
+        });
+        results.appendChild(cards);
+        Object.keys(data).forEach(function (k) {
+          var v = data[k];
+          if (!v || typeof v !== "object" || v === series) return;
+          var rows = Array.isArray(v) ? v : Object.keys(v).map(function (name) {
+            var row = v[name];
+            return row && typeof row === "object" && !Array.isArray(row) ? Object.assign({ name: name }, row) : { name: name, value: row };
+          });
+          results.appendChild(el("section", { className: "card" }, [el("h2", { text: label(k) }), table(rows, label(k), false)]));
+        });
+      }).catch(function () { say("The server could not be reached."); });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      run();
+    });
+    run();
+  }
+
+  // --- live floor ----------------------------------------------------------------------------------
+
+  function floorPage() {
+    var conn = document.getElementById("floor-conn");
+    var places = {
+      waiting: "floor-waiting", queue: "floor-waiting", agents: "floor-agents", active: "floor-active",
+      chats: "floor-active", active_chats: "floor-active",
+    };
+    var failures = 0;
+    function render(frame) {
+      var source = frame.floor || frame.state || frame;
+      Object.keys(places).forEach(function (key) {
+        if (!Array.isArray(source[key])) return;
+        var box = document.getElementById(places[key]);
+        C.clear(box);
+        box.appendChild(table(source[key], label(key), true));
+      });
+    }
+    var socket = new C.ResilientSocket({
+      url: function () { return "/ws/supervisor/"; },
+      onFrame: function (frame) {
+        failures = 0;
+        render(frame);
+      },
+      onStatus: function (s) {
+        if (s === "reconnecting") failures += 1;
+        conn.textContent = s === "open" ? "Live" : failures > 1 ? "The live floor is not reachable yet; retrying…" : "Connecting…";
+      },
+      onFinal: function (code, why) { conn.textContent = "The live floor closed (" + why + ")."; },
+    });
+    C.sockets.push(socket);
+    socket.connect();
+  }
+
+  if (page === "floor") floorPage();
+  else if (page === "transcripts" && caseNumber) transcriptPage();
+  else if (page === "transcripts") listPage("search", "/api/transcripts/", "Transcripts", true);
+  else if (page === "audit") listPage("audit-filter", "/api/audit/", "Access audit", true);
+  else if (page === "metrics") metricsPage();
+})();
