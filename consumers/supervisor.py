@@ -1,0 +1,135 @@
+"""`/ws/supervisor/`: the live floor, refreshed on every queue/presence/load change, and the
+silent monitor of any active chat (read-only: this socket cannot write to a chat).
+
+Frames: server -> `floor.state` (on connect, after every change, every FLOOR_TICK_SECONDS),
+`monitor.started` {chat}, the monitored chat's frames with `chat_id` added, `monitor.stopped`.
+Client -> `monitor` {chat_id, purpose?}, `unmonitor` {chat_id}, `refresh`, `ping`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from chats import groups
+from consumers.base import ChatSocket, FrameError, require_uuid
+from transcripts.access import TranscriptAccessError
+from transcripts.floor import floor_state, open_floor, start_monitor
+from transcripts.reading import Requester
+
+FLOOR_TICK_SECONDS = 15  # wait times grow and consoles lapse without any event: refresh anyway
+COALESCE_SECONDS = 0.05  # a burst of changes (claim + queue + status) becomes one refresh
+MAX_PURPOSE = 200
+
+
+class SupervisorConsumer(ChatSocket):
+    handlers = {"monitor": "on_monitor", "unmonitor": "on_unmonitor", "refresh": "on_refresh", "ping": "on_ping"}
+    own_roles: frozenset[str] = frozenset()  # a monitor sees everyone's typing
+
+    def requester(self, purpose: str = "") -> Requester:
+        client = self.scope.get("client") or (None,)
+        return Requester(self.user, ip=client[0], purpose=purpose)
+
+    async def connect(self) -> None:
+        """Called on the handshake: supervisors only (refusals audited); subscribe, then show the floor."""
+        if not self.user.is_authenticated:
+            return await self.deny(4401)
+        self.monitoring: set[str] = set()
+        self.dirty = False
+        self.refresher: asyncio.Task | None = None
+        await self.join_user_groups()
+        await self.join(groups.AGENTS)
+        await self.join(groups.SUPERVISORS)
+        try:
+            state = await database_sync_to_async(open_floor)(self.requester(), now=timezone.now())
+        except TranscriptAccessError:
+            return await self.deny(4403)
+        await self.accept()
+        await self.send_json(state)
+        self.ticker = asyncio.get_running_loop().create_task(self.tick())
+
+    async def disconnect(self, code: int) -> None:
+        """Called when the socket closes: stop the timers, leave every group."""
+        for name in ("ticker", "refresher"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
+        await super().disconnect(code)
+
+    async def tick(self) -> None:
+        while True:
+            await asyncio.sleep(FLOOR_TICK_SECONDS)
+            self.mark_stale()
+
+    def mark_stale(self) -> None:
+        """Mark the floor stale; one refresher sends it (again if it changed meanwhile)."""
+        self.dirty = True
+        if self.refresher is None or self.refresher.done():
+            self.refresher = asyncio.get_running_loop().create_task(self.refresh())
+
+    async def refresh(self) -> None:
+        await asyncio.sleep(COALESCE_SECONDS)
+        while self.dirty:
+            self.dirty = False
+            with contextlib.suppress(Exception):  # a database blip: the next change or tick retries
+                await self.send_json(await database_sync_to_async(floor_state)(now=timezone.now()))
+
+    async def on_refresh(self, frame: dict) -> None:
+        self.mark_stale()
+
+    async def on_monitor(self, frame: dict) -> None:
+        chat_id = require_uuid(frame, "chat_id")
+        purpose = frame.get("purpose", "")
+        if not isinstance(purpose, str) or len(purpose) > MAX_PURPOSE:
+            raise FrameError("bad_frame", f"'purpose' must be text of at most {MAX_PURPOSE} characters.")
+        group = groups.chat_group(chat_id)
+        await self.join(group)  # subscribe first, then read: nothing said in between is lost
+        try:
+            started = await database_sync_to_async(start_monitor)(self.requester(purpose), chat_id, now=timezone.now())
+        except TranscriptAccessError as exc:
+            if str(chat_id) not in self.monitoring:
+                await self.leave(group)
+            raise FrameError(exc.code, exc.message) from None
+        self.monitoring.add(str(chat_id))
+        await self.send_json(started)
+
+    async def on_unmonitor(self, frame: dict) -> None:
+        chat_id = require_uuid(frame, "chat_id")
+        await self.stop_monitoring(str(chat_id), "stopped")
+
+    async def stop_monitoring(self, chat_id: str, reason: str) -> None:
+        if chat_id in self.monitoring:
+            self.monitoring.discard(chat_id)
+            await self.leave(groups.chat_group(chat_id))
+            await self.send_json({"type": "monitor.stopped", "chat_id": chat_id, "reason": reason})
+
+    # --- channel-layer events ---------------------------------------------------------------
+
+    async def relay_frame(self, event: dict) -> None:
+        """A monitored chat's frame is shown; a queue change (agents group) refreshes the floor."""
+        chat_id = event.get("chat_id")
+        if chat_id is not None and chat_id in self.monitoring:
+            frame = self.shown(event)
+            if frame is not None:
+                await self.send_json({**frame, "chat_id": chat_id})
+                if frame.get("type") == "ended":
+                    await self.stop_monitoring(chat_id, "ended")
+        elif event["frame"].get("type") == "queue":
+            self.mark_stale()
+
+    async def floor_changed(self, event: dict) -> None:
+        """`floor.changed` on the supervisors group: anything else worth a refresh."""
+        self.mark_stale()
+
+    async def agent_assigned(self, event: dict) -> None:
+        """A chat became this supervisor's (on their agent console): the floor moved."""
+        self.mark_stale()
+
+    async def agent_released(self, event: dict) -> None:
+        self.mark_stale()
+
+    async def queue_positions(self, event: dict) -> None:
+        """Providers' positions: not for the floor."""

@@ -1,0 +1,111 @@
+"""The supervisors' live floor: who waits and how long, each agent's status and load, and
+active chats; plus the silent monitor (read-only view of an active chat, always audited).
+
+The floor shows no PHI (no patient names or message text); the monitor does, so it is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+
+from chats.frames import iso
+from chats.models import Chat, Status
+from chatserver.accounts.models import STAFF_ROLES, User
+from queueing.board import waiting_list
+from queueing.console import chat_with_entries
+from queueing.models import AgentPresence, PresenceStatus
+from queueing.presence import capacity_of, fresh_since
+from transcripts.access import TranscriptAccessError
+from transcripts.models import AccessAction
+from transcripts.reading import Requester
+
+OFFLINE = "offline"  # an agent marked available whose consoles all stopped beating
+
+
+def agent_rows(now: datetime) -> list[dict[str, Any]]:
+    presences = {p.pk: p for p in AgentPresence.objects.all()}
+    staff = (
+        User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+        .annotate(load=Count("served_chats", filter=Q(served_chats__status=Status.ACTIVE)))
+        .order_by("username")
+    )
+    rows = []
+    for user in staff:
+        presence = presences.get(user.pk)
+        if presence is None and not user.load:
+            continue  # never opened a console
+        status = presence.status if presence else PresenceStatus.AWAY
+        if presence is not None and presence.last_seen < fresh_since(now):
+            status = OFFLINE
+        rows.append(
+            {
+                "username": user.username,
+                "name": user.display_name,
+                "role": user.role,
+                "status": status,
+                "status_since": iso(presence.status_changed_at) if presence else None,
+                "load": user.load,
+                "capacity": capacity_of(user),
+            }
+        )
+    return rows
+
+
+def active_rows(now: datetime) -> list[dict[str, Any]]:
+    chats = Chat.objects.filter(status=Status.ACTIVE).select_related("agent").order_by("first_accepted_at", "id")
+    return [
+        {
+            "chat_id": str(chat.public_id),
+            "case_number": chat.case_number,
+            "transaction_type": chat.transaction_type,
+            "priority": "discharge_within_24h" if chat.discharge_within_24h else "normal",
+            "agent": chat.agent.username if chat.agent else None,
+            "answered": chat.answered_at is not None,
+            "waited_seconds": int((chat.first_accepted_at - chat.requested_at).total_seconds())
+            if chat.first_accepted_at
+            else None,
+            "active_seconds": max(int((now - chat.first_accepted_at).total_seconds()), 0)
+            if chat.first_accepted_at
+            else 0,
+            "idle_warnings": min(chat.idle_steps_done, 2),
+            "transfers": chat.transfer_count,
+        }
+        for chat in chats
+    ]
+
+
+def floor_state(*, now: datetime) -> dict[str, Any]:
+    """The `floor.state` frame: the whole floor as of `now`."""
+    return {
+        "type": "floor.state",
+        "at": iso(now),
+        "waiting": waiting_list(now),
+        "agents": agent_rows(now),
+        "active": active_rows(now),
+    }
+
+
+def open_floor(who: Requester, *, now: datetime) -> dict[str, Any]:
+    """A supervisor opens the floor (audited); TranscriptAccessError (audited) for anyone else."""
+    if not who.user.is_supervisor:
+        who.record(AccessAction.FLOOR, now=now, status=4403)
+        raise TranscriptAccessError(4403, "forbidden", "Only supervisors can watch the floor.")
+    who.record(AccessAction.FLOOR, now=now, status=101)
+    return floor_state(now=now)
+
+
+def start_monitor(who: Requester, chat_id: uuid.UUID, *, now: datetime) -> dict[str, Any]:
+    """Silent monitor: the active chat with its whole transcript so far, the access audited."""
+    chat = Chat.objects.select_related("provider", "agency", "location", "agent").filter(public_id=chat_id).first()
+    if chat is None or not who.user.is_supervisor:
+        who.record(AccessAction.MONITOR, now=now, status=404 if chat is None else 403, chat=chat)
+        raise TranscriptAccessError(404, "not_found", "There is no such chat.")
+    if chat.status != Status.ACTIVE:
+        who.record(AccessAction.MONITOR, now=now, status=409, chat=chat)
+        raise TranscriptAccessError(409, "not_active", f"Chat {chat.case_number} is not active; read its transcript.")
+    who.record(AccessAction.MONITOR, now=now, status=200, chat=chat)
+    return {"type": "monitor.started", "chat": chat_with_entries(chat)}
