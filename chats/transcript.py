@@ -18,12 +18,12 @@ from transcripts.integrity import GENESIS, entry_hash, text_digest
 
 def lock_chat(**lookup: object) -> Chat | None:
     """The chat row, locked for this transaction (on SQLite the IMMEDIATE transaction locks)."""
-    return Chat.objects.select_for_update().filter(**lookup).select_related("agent").first()
+    return Chat.objects.select_for_update(of=("self",)).filter(**lookup).select_related("agent").first()
 
 
 def lock_existing_chat(pk: int) -> Chat:
     """A chat known to exist (e.g. just claimed), locked for this transaction."""
-    return Chat.objects.select_for_update().select_related("agent").get(pk=pk)
+    return Chat.objects.select_for_update(of=("self",)).select_related("agent").get(pk=pk)
 
 
 def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:

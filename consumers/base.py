@@ -16,6 +16,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from chats import groups
@@ -116,6 +117,17 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
         except DOMAIN_ERRORS as exc:
             await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
+        except DatabaseError:
+            # Nothing was committed (so nothing was acked): the client resends with the same client_id.
+            log.warning("database unavailable while handling a %s frame", self.frame_type(text_data))
+            await self.send_json(
+                error_frame(
+                    "unavailable",
+                    "That could not be saved just now; it will be retried.",
+                    retry=True,
+                    **self.error_context(text_data),
+                )
+            )
 
     def decode(self, text_data: str | None) -> dict:
         if text_data is None:
@@ -131,6 +143,14 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         if frame["type"] not in self.handlers:
             raise FrameError("bad_frame", f"Unknown frame type. Known: {', '.join(sorted(self.handlers))}.")
         return frame
+
+    @staticmethod
+    def frame_type(text_data: str | None) -> str:
+        try:
+            kind = json.loads(text_data or "").get("type")
+        except (ValueError, RecursionError, AttributeError):
+            return "malformed"
+        return kind if isinstance(kind, str) and kind.isidentifier() and len(kind) < 20 else "unknown"
 
     def error_context(self, text_data: str | None) -> dict[str, Any]:
         """Echo client_id/chat_id of a failed frame so the client knows which one failed."""

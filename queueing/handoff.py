@@ -64,34 +64,24 @@ def transfer(
 ) -> Chat:
     """Move a held chat to another agent (or supervisor), or back to the queue when `to` is None."""
     with transaction.atomic():
-        chat = held_chat(agent, chat_id)
         if escalate and to is None:
             to = any_available_supervisor(now)
+        # lock order: the target's presence before the chat, as claims do
+        target = check_target(to, agent, now=now, supervisors_only=escalate) if to is not None else None
+        chat = held_chat(agent, chat_id)
         chat.transfer_count += 1
         chat.save(update_fields=["transfer_count"])
-        if to is None:
+        if target is None:
             put_back_in_queue(chat, queued_at=chat.requested_at)  # back to its original place
-            append_event(
-                chat,
-                "transferred",
-                f"{agent.display_name} returned the chat to the queue",
-                now=now,
-                outbox=outbox,
-                actor=agent,
-            )
+            text = f"{agent.display_name} returned the chat to the queue"
+            append_event(chat, "transferred", text, now=now, outbox=outbox, actor=agent)
             outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "transferred"})
         else:
-            target, presence = check_target(to, agent, now=now, supervisors_only=escalate)
+            target_user, presence = target
             verb = "escalated the chat to" if escalate else "transferred the chat to"
-            append_event(
-                chat,
-                "escalated" if escalate else "transferred",
-                f"{agent.display_name} {verb} {target.display_name}",
-                now=now,
-                outbox=outbox,
-                actor=agent,
-            )
-            assign(chat, target, presence, now=now, outbox=outbox, answered=False)
+            text = f"{agent.display_name} {verb} {target_user.display_name}"
+            append_event(chat, "escalated" if escalate else "transferred", text, now=now, outbox=outbox, actor=agent)
+            assign(chat, target_user, presence, now=now, outbox=outbox, answered=False)
         release(chat, agent, "escalated" if escalate else "transferred", outbox)
         publish_queue_changed(now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)

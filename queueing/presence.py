@@ -53,22 +53,24 @@ def fresh_since(now: datetime) -> datetime:
     return now - timedelta(seconds=settings.CHAT_PRESENCE_GRACE)
 
 
+def mark_away(user_id: int, *, now: datetime, reason: str, seen_before: datetime | None = None) -> bool:
+    """Make an available agent away (only if unseen since `seen_before`, when given). Changed?"""
+    with transaction.atomic():
+        presence = AgentPresence.objects.select_for_update().filter(pk=user_id).first()
+        if presence is None or presence.status != PresenceStatus.AVAILABLE:
+            return False
+        if seen_before is not None and presence.last_seen >= seen_before:
+            return False  # a console beat meanwhile
+        record_status(presence, PresenceStatus.AWAY, now=now, reason=reason)
+    return True
+
+
 def mark_lost_consoles_away(*, now: datetime) -> list[int]:
     """Agents marked available whose consoles all stopped beating become away. Their user ids."""
-    stale = list(
-        AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE, last_seen__lt=fresh_since(now)).values_list(
-            "pk", flat=True
-        )
-    )
-    changed = []
-    for user_id in stale:
-        with transaction.atomic():
-            presence = (
-                AgentPresence.objects.select_for_update()
-                .filter(pk=user_id, status=PresenceStatus.AVAILABLE, last_seen__lt=fresh_since(now))
-                .first()
-            )
-            if presence is not None:
-                record_status(presence, PresenceStatus.AWAY, now=now, reason="heartbeat_lost")
-                changed.append(user_id)
-    return changed
+    cutoff = fresh_since(now)
+    stale = AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE, last_seen__lt=cutoff)
+    return [
+        user_id
+        for user_id in list(stale.values_list("pk", flat=True))
+        if mark_away(user_id, now=now, reason="heartbeat_lost", seen_before=cutoff)
+    ]

@@ -1,6 +1,7 @@
 """Who serves which chat: targeted accepts, accept-next, automatic offers, unanswered offers.
 
-Every claim is one transaction that locks the agent's presence row while counting their load
+Lock order everywhere: an agent's presence row before a chat row, so no two transactions can
+wait on each other. Every claim is one transaction that locks the agent's presence row while counting their load
 (so capacity holds) and takes the chat with a conditional update `WHERE status = 'waiting'`
 (so two agents can never hold the same chat). On PostgreSQL the queue head is picked with
 SELECT ... FOR UPDATE SKIP LOCKED, so concurrent claimers on many processes don't queue up
@@ -24,7 +25,7 @@ from chats.transcript import append_event, lock_chat, lock_existing_chat
 from chatserver.accounts.models import User
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
-from queueing.presence import capacity_of, fresh_since, heartbeat, record_status, set_status
+from queueing.presence import capacity_of, fresh_since, heartbeat, mark_away, set_status
 
 
 class QueueError(Exception):
@@ -181,11 +182,9 @@ def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
                 groups.user_group(agent.pk),
                 {"type": "agent.released", "chat_id": str(chat.public_id), "reason": "unanswered"},
             )
-            presence = AgentPresence.objects.select_for_update().get(pk=agent.pk)
-            if presence.status == PresenceStatus.AVAILABLE:
-                record_status(presence, PresenceStatus.AWAY, now=now, reason="offer_unanswered")
             publish_queue_changed(now=now, outbox=outbox)
             returned += 1
+        mark_away(agent.pk, now=now, reason="offer_unanswered")  # its own transaction: locks stay presence→chat
     return returned
 
 

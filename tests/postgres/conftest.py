@@ -1,0 +1,32 @@
+"""Helpers for running domain functions from many threads against PostgreSQL at once."""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+
+@pytest.fixture(autouse=True)
+def require_postgres():
+    if connection.vendor != "postgresql":
+        pytest.fail("the postgres tests run with DATABASE_URL=postgres://... (see scripts/test.sh)")
+
+
+def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread (own connection), released together; results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait()
+            return call()
+        except Exception as exc:  # the caller inspects which calls lost
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
