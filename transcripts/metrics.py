@@ -83,8 +83,9 @@ def figures(chats: Iterable[dict[str, Any]], refused: int | None, warnings: dict
 def compute_metrics(start: datetime, end: datetime) -> dict[str, Any]:
     """Overall, by agent and by transaction type, for chats requested in [start, end)."""
     in_range = Chat.objects.filter(requested_at__gte=start, requested_at__lt=end)
-    rows: list[dict[str, Any]] = list(
-        in_range.values(  # type: ignore[arg-type]
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in in_range.values(
             "id",
             "agent_id",
             "agent__username",
@@ -97,7 +98,7 @@ def compute_metrics(start: datetime, end: datetime) -> dict[str, Any]:
             "disposition",
             "transfer_count",
         )
-    )
+    ]
     warnings = dict(
         Entry.objects.filter(chat__in=in_range, event="idle_warning")
         .values("chat_id")

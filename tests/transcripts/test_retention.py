@@ -11,7 +11,7 @@ from django.utils import timezone
 from chats.models import Chat, Entry
 from tests.conftest import logged_in_client, open_chat_for
 from tests.transcripts.conftest import serve
-from transcripts.retention import purge_expired
+from transcripts.retention import purge_expired, retention_days
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,12 @@ def test_purging_twice_is_harmless(served_chat):
     now = timezone.now()
     assert purge_expired(now=now, days=30).purged_chats == 1
     assert purge_expired(now=now, days=30).due == 0
+
+
+def test_retention_days_come_from_the_environment_until_settings_define_them(monkeypatch, settings):
+    """CHAT_RETENTION_DAYS=30 in the environment turns retention on; unset means keep."""
+    monkeypatch.delattr(settings, "CHAT_RETENTION_DAYS", raising=False)
+    monkeypatch.setenv("CHAT_RETENTION_DAYS", "30")
+    assert retention_days() == 30
+    monkeypatch.setenv("CHAT_RETENTION_DAYS", "")
+    assert retention_days() is None
