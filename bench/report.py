@@ -1,0 +1,343 @@
+"""Render a results JSON into docs/benchmarks.md, between its results markers (the prose stays)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+PEERS = ["F1", "F3", "N0"]
+
+
+def f(v: Any, nd: int = 1) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(f(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render(rec: dict, json_path: str) -> str:
+    r = rec.get("results", {})
+    m, v = rec["machine"], rec["versions"]
+    parts = [
+        f"_Run {rec['started']} → {rec.get('finished', '?')}, size **{rec['size']}**, raw JSON `{json_path}`._\n",
+        f"Command: `{rec['command']}` (from the repository root, with `.venv/bin/python`).\n",
+        f"Machine: nproc={m['nproc']}, CPU `{m['cpu']}`, kernel {m['kernel']}, load average at start "
+        f"{m['loadavg_at_start']}; servers pinned to CPU {m['server_cpus']} (taskset: {m['taskset']}), generator "
+        f"to CPU {m['generator_cpus']}. PostgreSQL and Redis are not pinned.\n",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".\n",
+    ]
+    if rec.get("errors"):
+        parts.append("Errors during the run: " + "; ".join(f"`{k}`: {e}" for k, e in rec["errors"].items()) + "\n")
+
+    if "1" in r:
+        rows = []
+        for name, res in r["1"].items():
+            rows.append(
+                [
+                    name,
+                    res["sent"],
+                    res["delivery_ms"]["p50"],
+                    res["delivery_ms"]["p99"],
+                    res["ack_ms"]["p50"],
+                    res["ack_ms"]["p99"],
+                    res["lost"],
+                    res["duplicated"],
+                    res["out_of_order"],
+                    res["cpu_pct"],
+                ]
+            )
+        parts.append("### Scenario 1: one chat, one message in flight (target p99 ≤ 5 ms)\n")
+        parts.append(
+            table(
+                [
+                    "target",
+                    "messages",
+                    "delivery p50 ms",
+                    "delivery p99 ms",
+                    "ack p50 ms",
+                    "ack p99 ms",
+                    "lost",
+                    "dup",
+                    "out of order",
+                    "server CPU %",
+                ],
+                rows,
+            )
+        )
+        parts.append(_ratios(r["1"], lambda x: x["delivery_ms"]["p99"], "delivery p99", lower_better=True))
+
+    if "2" in r:
+        rows = []
+        for name, res in r["2"].items():
+            for n, x in res.items():
+                rows.append(
+                    [
+                        name,
+                        n,
+                        x["sent"],
+                        x["delivery_ms"]["p50"],
+                        x["delivery_ms"]["p99"],
+                        x["ack_ms"]["p50"],
+                        x["ack_ms"]["p99"],
+                        x["lost"],
+                        x["duplicated"],
+                        x["out_of_order"],
+                        x["cpu_pct"],
+                        x["rss_mib"],
+                    ]
+                )
+        parts.append(
+            "\n### Scenario 2: concurrent chats at human rate, 0.2 msg/s per side "
+            "(target p99 ≤ 50 ms at 1,000 chats, 0 lost/dup/out of order)\n"
+        )
+        parts.append(
+            table(
+                [
+                    "target",
+                    "chats",
+                    "messages",
+                    "delivery p50 ms",
+                    "delivery p99 ms",
+                    "ack p50 ms",
+                    "ack p99 ms",
+                    "lost",
+                    "dup",
+                    "out of order",
+                    "server CPU %",
+                    "server RSS MiB",
+                ],
+                rows,
+            )
+        )
+
+    if "3" in r:
+        parts.append(
+            "\n### Scenario 3: throughput steps (target ≥ 2,000 persisted msg/s at p99 ≤ 100 ms, ≥ 8× N0, ≥ ½ F3)\n"
+        )
+        rows = []
+        for name, res in r["3"].items():
+            for s in res["steps"]:
+                rows.append(
+                    [
+                        name,
+                        s["offered_per_s"],
+                        s["achieved_per_s"],
+                        s["delivery_ms"]["p50"],
+                        s["delivery_ms"]["p99"],
+                        s["ack_ms"]["p99"],
+                        s["lost"] + s.get("unacked", 0) * 0,
+                        s["duplicated"],
+                        s["out_of_order"],
+                        s["cpu_pct"],
+                        s["send_lag_ms"]["p99"],
+                        "yes" if s["within_target"] else "**no**",
+                    ]
+                )
+        parts.append(
+            table(
+                [
+                    "target",
+                    "offered msg/s",
+                    "delivered msg/s",
+                    "delivery p50 ms",
+                    "delivery p99 ms",
+                    "ack p99 ms",
+                    "lost",
+                    "dup",
+                    "out of order",
+                    "server CPU %",
+                    "generator lag p99 ms",
+                    "within p99 ≤ 100 ms",
+                ],
+                rows,
+            )
+        )
+        best = {name: res["max_rate_within_p99_100ms"] for name, res in r["3"].items()}
+        parts.append(
+            "\nHighest step within p99 ≤ 100 ms and nothing lost: "
+            + ", ".join(f"{k} **{val}** msg/s" for k, val in best.items())
+            + "."
+        )
+        if "ours" in best:
+            parts.append(
+                "Ours ÷ peers: "
+                + ", ".join(f"÷{p} {ratio(best['ours'], best.get(p))}" for p in PEERS if p in best)
+                + ".\n"
+            )
+
+    if "4" in r:
+        rows = []
+        for name, x in r["4"].items():
+            rows.append(
+                [
+                    name,
+                    x["sockets"],
+                    x["kib_per_connection"],
+                    x["rss_before_mib"],
+                    x["rss_after_mib"],
+                    x["idle_cpu_pct"],
+                    x["storm"],
+                    x["storm_p50_s"],
+                    x["storm_all_resumed_s"],
+                    x["storm_failed"],
+                ]
+            )
+        parts.append(
+            "\n### Scenario 4: idle sockets and a reconnect storm (target ≤ 30 KiB/connection, idle CPU "
+            "< 5 %, storm resumed ≤ 30 s)\n"
+        )
+        parts.append(
+            table(
+                [
+                    "target",
+                    "idle sockets",
+                    "KiB/connection",
+                    "RSS before MiB",
+                    "RSS after MiB",
+                    "idle CPU %",
+                    "storm size",
+                    "storm p50 s",
+                    "all resumed s",
+                    "failed",
+                ],
+                rows,
+            )
+        )
+        parts.append(
+            "\nOurs resumes with `?after=SEQ` and counts a socket as resumed at its `chat.state`; "
+            "the peers count the open handshake (they have nothing to resume).\n"
+        )
+
+    if "5" in r:
+        rows = []
+        for _name, res in r["5"].items():
+            for k, x in res.items():
+                rows.append(
+                    [
+                        k,
+                        x["chats"],
+                        x["claimed"],
+                        x["claims_per_s"],
+                        x["double_claims"],
+                        x["already_taken_answers"],
+                        x["accept_to_answer_ms"]["p50"],
+                        x["accept_to_answer_ms"]["p99"],
+                        x["request_to_claimed_ms"]["p50"],
+                        x["request_to_claimed_ms"]["p99"],
+                        x["cpu_pct"],
+                    ]
+                )
+        parts.append(
+            "\n### Scenario 5: queue claims on PostgreSQL (target 0 double claims, claim p99 ≤ 20 ms at 200 agents)\n"
+        )
+        parts.append("No peer has a queue; ours only.\n")
+        parts.append(
+            table(
+                [
+                    "agents",
+                    "chats",
+                    "claimed",
+                    "claims/s",
+                    "double claims",
+                    "already_taken answers",
+                    "accept→answer p50 ms",
+                    "accept→answer p99 ms",
+                    "request→claimed p50 ms",
+                    "request→claimed p99 ms",
+                    "server CPU %",
+                ],
+                rows,
+            )
+        )
+
+    if "6" in r:
+        rows = []
+        for name, x in r["6"].items():
+            rows.append(
+                [
+                    name,
+                    x["watchers"],
+                    x["complete_trials"],
+                    x["to_first_ms"]["p50"],
+                    x["to_last_ms"]["p50"],
+                    x["to_last_ms"]["max"],
+                    x["cpu_pct"],
+                ]
+            )
+        parts.append("\n### Scenario 6: fan-out to agent sockets (target ≤ 25 ms to the last of 1,000)\n")
+        parts.append(
+            table(
+                [
+                    "target",
+                    "watchers",
+                    "complete trials",
+                    "to first p50 ms",
+                    "to last p50 ms",
+                    "to last max ms",
+                    "server CPU %",
+                ],
+                rows,
+            )
+        )
+        parts.append(
+            "\nOurs: from sending `POST /api/chats/` to the last console's `queue` frame listing the new "
+            "chat (includes the HTTP request, the INSERT and the queue read). Peers: one message into a "
+            "room of that many sockets.\n"
+        )
+
+    prof = rec.get("profile_s3_ours")
+    if prof:
+        parts.append(
+            f"\n### Profile of our server under scenario 3 (py-spy, {prof['samples']} samples, active threads only)\n"
+        )
+        parts.append(table(["where (inclusive)", "% of samples"], prof["buckets_inclusive_pct"]))
+        parts.append("\n" + table(["function (self time)", "%"], prof["top_self_pct"][:15]))
+    return "\n".join(parts) + "\n"
+
+
+def _ratios(res: dict, key, label: str, lower_better: bool) -> str:
+    ours = res.get("ours")
+    if not ours or key(ours) is None:
+        return ""
+    bits = []
+    for p in PEERS:
+        if p in res and key(res[p]):
+            bits.append(f"{p} {key(ours) / key(res[p]):.2f}×")
+    return f"\nOurs ÷ peer ({label}{', lower is better' if lower_better else ''}): " + ", ".join(bits) + ".\n"
+
+
+def write_report(rec: dict, json_path: Path) -> None:
+    rel = json_path.relative_to(ROOT) if json_path.is_absolute() else json_path
+    block = f"{BEGIN}\n{render(rec, str(rel))}{END}"
+    DOC.parent.mkdir(exist_ok=True)
+    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text += "\n" + block + "\n"
+    DOC.write_text(text)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1])
+    write_report(json.loads(path.read_text()), path.resolve())
