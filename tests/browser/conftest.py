@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class LiveServer:
                 "CSRF_TRUSTED_ORIGINS": self.url,
                 "CHAT_HOURS": "Mon-Sun 00:00-24:00",
                 "CHAT_PRESENCE_GRACE": "5",
+                "CHAT_TIMERS": "1",  # tests/settings.py turns timers off in this process's environment
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -132,18 +134,26 @@ def server_env() -> dict[str, str]:
 def server(server_env: dict[str, str]) -> Iterator[LiveServer]:
     live = LiveServer(server_env)
     live.manage("migrate", "--noinput")
-    live.user(
-        "paula",
-        "provider",
-        source="portal",
-        agency="Sunrise Home Health",
-        locations="A001,Z001",
-        first_name="Paula",
-        last_name="Provider",
-    )
-    live.user("ana", "agent", first_name="Ana", last_name="Agent")
-    live.user("sofia", "supervisor", first_name="Sofia", last_name="Supervisor")
-    live.start()
+    users = [
+        (
+            "paula",
+            "provider",
+            {
+                "source": "portal",
+                "agency": "Sunrise Home Health",
+                "locations": "A001,Z001",
+                "first_name": "Paula",
+                "last_name": "Provider",
+            },
+        ),
+        ("ana", "agent", {"first_name": "Ana", "last_name": "Agent"}),
+        ("sofia", "supervisor", {"first_name": "Sofia", "last_name": "Supervisor"}),
+    ]
+    with ThreadPoolExecutor(len(users) + 1) as pool:  # each command is a Django start-up: overlap them
+        done = [pool.submit(live.user, name, role, **options) for name, role, options in users]
+        done.append(pool.submit(live.start))
+        for future in done:
+            future.result()
     yield live
     live.stop()
 

@@ -320,12 +320,10 @@
         this.showQueue(frame.position, frame.estimated_wait_seconds);
         break;
       case "agent.joined":
-        this.setStatus("You are chatting with " + frame.name + ".");
-        this.note(frame.name + " joined the chat.");
+        this.setStatus("You are chatting with " + frame.name + "."); // the transcript's own event says so too
         break;
       case "agent.left":
-        this.setStatus("Your chat is back in the queue; the next agent will join shortly.");
-        this.note(frame.name + " left the chat" + (frame.reason === "transferred" ? " and transferred it." : "."));
+        this.setStatus(frame.name + " handed your chat on; the next agent will join shortly.");
         break;
       case "typing":
         if (frame.sender_role !== "provider") this.showTyping();
