@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Outbox:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    queue_snapshot_due: bool = False  # see queueing.board.publish_queue_changed
 
     def add(self, group: str, event: dict[str, Any]) -> None:
         """Queue `event` for `group`, deliverable once the current transaction commits."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q
 
 from chats import groups
@@ -99,7 +100,18 @@ def provider_queue_frame(chat: Chat, now: datetime) -> dict[str, Any]:
 
 
 def publish_queue_changed(*, now: datetime, outbox: Outbox) -> None:
-    """Tell every agent console the new waiting list and every waiting provider their place."""
+    """Tell every agent console the new waiting list and every waiting provider their place.
+
+    The snapshot is read after the transaction commits (never while it holds claim locks), and
+    once per outbox however many changes the transaction made.
+    """
+    if not outbox.queue_snapshot_due:
+        outbox.queue_snapshot_due = True
+        transaction.on_commit(lambda: add_queue_snapshot(now=now, outbox=outbox))
+
+
+def add_queue_snapshot(*, now: datetime, outbox: Outbox) -> None:
+    outbox.queue_snapshot_due = False
     order = list(Chat.objects.waiting_in_queue_order().values_list("public_id", flat=True))
     capacity, handle = available_capacity(now), mean_handle_seconds()
     waits = [estimate_wait(i + 1, capacity, handle) for i in range(len(order))]

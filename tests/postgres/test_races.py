@@ -11,8 +11,8 @@ from chats.models import Chat, Entry
 from chats.outbox import Outbox
 from queueing.idle import sweep_idle
 from queueing.intake import request_chat
-from queueing.routing import QueueError, accept_chat, return_unanswered_offers, route_waiting
 from queueing.presence import set_status
+from queueing.routing import QueueError, accept_chat, return_unanswered_offers, route_waiting
 from tests.conftest import chat_body
 from tests.postgres.conftest import at_once
 from transcripts.integrity import verify_chain
@@ -112,9 +112,16 @@ def test_concurrent_auto_routing_never_exceeds_capacity(provider, make_user, set
         set_status(a, "available", now=timezone.now())
     for i in range(30):
         Chat.objects.create(
-            provider=provider, agency=provider.agency, location=provider.locations.first(),
-            transaction_type="status_inquiry", member_id=f"C{i}", patient_first_name="A", patient_last_name="B",
-            patient_dob="1950-01-01", requested_at=timezone.now(), queued_at=timezone.now(),
+            provider=provider,
+            agency=provider.agency,
+            location=provider.locations.first(),
+            transaction_type="status_inquiry",
+            member_id=f"C{i}",
+            patient_first_name="A",
+            patient_last_name="B",
+            patient_dob="1950-01-01",
+            requested_at=timezone.now(),
+            queued_at=timezone.now(),
         )
     at_once([lambda: route_waiting(now=timezone.now(), outbox=Outbox()) for _ in range(8)])
     loads = [Chat.objects.filter(agent=a, status="active").count() for a in agents]

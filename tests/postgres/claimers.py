@@ -1,0 +1,64 @@
+"""One claimer process: N threads, each an agent calling accept_next until the queue is empty.
+
+Run by test_claims_across_processes with DATABASE_URL naming the test database. Prints one JSON
+line: claims made, errors by code, and elapsed seconds.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connections  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from chats.outbox import Outbox  # noqa: E402
+from chatserver.accounts.models import User  # noqa: E402
+from queueing.routing import QueueError, accept_next  # noqa: E402
+
+
+def claim_until_empty(agent: User, results: Counter, latencies: list, start: threading.Event) -> None:
+    start.wait()
+    try:
+        while True:
+            t0 = time.perf_counter()
+            try:
+                accept_next(agent, now=timezone.now(), outbox=Outbox())
+                results["claimed"] += 1
+                latencies.append(time.perf_counter() - t0)
+            except QueueError as exc:
+                results[exc.code] += 1
+                if exc.code in ("queue_empty", "at_capacity"):
+                    return
+    finally:
+        connections.close_all()
+
+
+def main() -> None:
+    usernames = sys.argv[1].split(",")
+    start_at = float(sys.argv[2])
+    agents = list(User.objects.filter(username__in=usernames))
+    connections.close_all()
+    results: Counter = Counter()
+    latencies: list[float] = []
+    start = threading.Event()
+    threads = [threading.Thread(target=claim_until_empty, args=(a, results, latencies, start)) for a in agents]
+    for t in threads:
+        t.start()
+    time.sleep(max(0.0, start_at - time.time()))
+    t0 = time.perf_counter()
+    start.set()
+    for t in threads:
+        t.join()
+    print(json.dumps({"results": results, "elapsed": time.perf_counter() - t0, "latencies": latencies}))
+
+
+if __name__ == "__main__":
+    main()
