@@ -31,7 +31,7 @@ def test_twenty_agents_accepting_the_same_chat_have_exactly_one_winner(provider,
     for round_ in range(5):
         chat = new_chat(provider, f"R{round_}")
         results = at_once(
-            [lambda a=a: accept_chat(a, chat.public_id, now=timezone.now(), outbox=Outbox()) for a in agents]
+            [lambda a=a, c=chat: accept_chat(a, c.public_id, now=timezone.now(), outbox=Outbox()) for a in agents]
         )
         winners = [r for r in results if isinstance(r, Chat)]
         losers = [r for r in results if isinstance(r, QueueError)]
