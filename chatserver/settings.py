@@ -221,6 +221,8 @@ CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "0.5"))
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 20, minimum=1)
 CHAT_RATE_PER_SECOND = float(env_str("CHAT_RATE_PER_SECOND", "5"))
 CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 20, minimum=1)
+# Days after which ended chats' message bodies are purged (manage.py purge_transcripts); 0 keeps them.
+CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 0, minimum=0) or None
 SERVICE_CENTER_PHONE = env_str("SERVICE_CENTER_PHONE", "1-800-555-0199")
 
 LOGGING = {

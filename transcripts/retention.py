@@ -17,15 +17,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from chats.models import Chat, Entry, EntryKind, Status
-from chatserver.env import env_int, env_str
 
 
 def retention_days() -> int | None:
-    """CHAT_RETENTION_DAYS from settings (or, until settings defines it, the environment); None: keep."""
-    value = getattr(settings, "CHAT_RETENTION_DAYS", None)
-    if value is None and env_str("CHAT_RETENTION_DAYS"):
-        value = env_int("CHAT_RETENTION_DAYS", 0, minimum=1)
-    return int(value) if value else None
+    """CHAT_RETENTION_DAYS; None keeps transcripts whole forever."""
+    return settings.CHAT_RETENTION_DAYS
 
 
 def due_for_purge(*, now: datetime, days: int) -> QuerySet[Chat]:

@@ -41,7 +41,19 @@ def transcript_list(request: HttpRequest) -> JsonResponse:
         return refused(exc)
     except ParamError as exc:
         return json_error(400, "invalid_request", str(exc))
-    return JsonResponse(body)
+    return listing_response(request, body)
+
+
+def listing_response(request: HttpRequest, body: dict) -> JsonResponse:
+    """The contract's bare list, with the page's place in headers (X-Total-Count, Link)."""
+    response = JsonResponse(body["results"], safe=False)
+    response["X-Total-Count"] = str(body["count"])
+    response["X-Page"], response["X-Page-Size"] = str(body["page"]), str(body["page_size"])
+    if body["next_page"] is not None:
+        query = request.GET.copy()
+        query["page"] = str(body["next_page"])
+        response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+    return response
 
 
 @never_cache

@@ -91,3 +91,13 @@ def test_malformed_chat_settings_refuse_to_start(name, value, fragment):
     """A malformed rule setting stops start-up naming the bad value (never silently 24/7)."""
     done = load_settings(DEBUG="1", **{name: value})
     assert done.returncode != 0 and fragment in done.stderr
+
+
+def test_retention_setting_from_the_environment():
+    """CHAT_RETENTION_DAYS=30 is read; 0 or unset keeps transcripts."""
+    probe = "import chatserver.settings as s; print(s.CHAT_RETENTION_DAYS)"
+    run = lambda **env: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", probe], cwd=ROOT, env={**os.environ, "DEBUG": "1", **env}, capture_output=True, text=True
+    ).stdout.strip()
+    assert run(CHAT_RETENTION_DAYS="30") == "30"
+    assert run(CHAT_RETENTION_DAYS="0") == "None"

@@ -93,10 +93,9 @@ def test_purging_twice_is_harmless(served_chat):
     assert purge_expired(now=now, days=30).due == 0
 
 
-def test_retention_days_come_from_the_environment_until_settings_define_them(monkeypatch, settings):
-    """CHAT_RETENTION_DAYS=30 in the environment turns retention on; unset means keep."""
-    monkeypatch.delattr(settings, "CHAT_RETENTION_DAYS", raising=False)
-    monkeypatch.setenv("CHAT_RETENTION_DAYS", "30")
+def test_retention_days_come_from_settings(settings):
+    """CHAT_RETENTION_DAYS=30 turns retention on; unset (None) means keep."""
+    settings.CHAT_RETENTION_DAYS = 30
     assert retention_days() == 30
-    monkeypatch.setenv("CHAT_RETENTION_DAYS", "")
+    settings.CHAT_RETENTION_DAYS = None
     assert retention_days() is None

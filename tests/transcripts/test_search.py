@@ -27,7 +27,7 @@ def three_chats(provider, agent):
 def cases(supervisor, **params) -> list[str]:
     response = logged_in_client(supervisor).get("/api/transcripts/", params)
     assert response.status_code == 200, response.content
-    return [row["case_number"] for row in response.json()["results"]]
+    return [row["case_number"] for row in response.json()]
 
 
 def test_newest_first_with_every_filter(three_chats, supervisor):
@@ -46,17 +46,18 @@ def test_newest_first_with_every_filter(three_chats, supervisor):
 
 def test_rows_show_what_a_supervisor_needs(three_chats, supervisor):
     """A row carries the case, patient, agency, location and agents."""
-    row = logged_in_client(supervisor).get("/api/transcripts/", {"member_id": "M1"}).json()["results"][0]
+    row = logged_in_client(supervisor).get("/api/transcripts/", {"member_id": "M1"}).json()[0]
     assert row["agents"] == ["Ana Tester"] and row["agency"] == "Sunrise Home Health" and row["location"] == "A001"
     assert row["patient"]["last_name"] == "Lovelace" and row["status"] == "active"
 
 
 def test_pages(three_chats, supervisor):
     """page_size 2: two rows, a next page, then the last row."""
-    first = logged_in_client(supervisor).get("/api/transcripts/", {"page_size": 2}).json()
-    assert (first["count"], len(first["results"]), first["next_page"]) == (3, 2, 2)
-    second = logged_in_client(supervisor).get("/api/transcripts/", {"page_size": 2, "page": 2}).json()
-    assert len(second["results"]) == 1 and second["next_page"] is None
+    first = logged_in_client(supervisor).get("/api/transcripts/", {"page_size": 2})
+    assert (first["X-Total-Count"], len(first.json())) == ("3", 2)
+    assert first["Link"] == '</api/transcripts/?page_size=2&page=2>; rel="next"'
+    second = logged_in_client(supervisor).get("/api/transcripts/", {"page_size": 2, "page": 2})
+    assert len(second.json()) == 1 and not second.has_header("Link")
 
 
 def test_bad_filters_get_a_sentence(supervisor):
