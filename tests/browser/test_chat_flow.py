@@ -180,6 +180,8 @@ def test_pages_fit_a_phone_viewport(open_as):
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, (path, width)
+        if user == "paula":
+            page.screenshot(path=str(SCREENSHOTS / "provider-phone.png"), full_page=True)
 
 
 def test_keyboard_reaches_the_form_with_visible_focus(open_as):
@@ -196,3 +198,34 @@ def test_keyboard_reaches_the_form_with_visible_focus(open_as):
     assert provider.evaluate("document.activeElement.id") == "f-location"
     outline = provider.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", "")
+
+
+def test_supervisor_floor_metrics_and_audit_render(open_as):
+    """The live floor fills from /ws/supervisor/, metrics draw SVG charts, the audit lists reads."""
+    provider = open_as("paula", "/chat/")
+    chat = start_chat(provider, "M-FLOOR-1")
+    case_number = chat.locator(".case-number").inner_text()
+    agent = open_as("ana", "/agent/")
+    panel = agent_accepts(agent, case_number)
+    supervisor = open_as("sofia", "/supervisor/")
+    expect(supervisor.locator("#floor-conn")).to_have_text("Live")
+    expect(supervisor.locator("#floor-agents")).to_contain_text("ana")
+    supervisor.get_by_role("button", name=f"Monitor case {case_number}").click()
+    monitor = supervisor.locator(".monitor")
+    expect(monitor).to_contain_text("Is the authorization approved?")
+    panel.locator(".composer-text").fill("Checking that for you now.")
+    panel.locator(".composer-text").press("Enter")
+    expect(monitor).to_contain_text("Checking that for you now.")
+    supervisor.screenshot(path=str(SCREENSHOTS / "supervisor-floor.png"), full_page=True)
+    panel.locator(".disposition").select_option("resolved")
+    panel.get_by_role("button", name="Close chat").click()
+    expect(monitor).to_have_count(0)
+    supervisor.goto("/supervisor/metrics/")
+    expect(supervisor.locator("#chart svg.chart").first).to_be_visible()
+    expect(supervisor.locator("#results")).to_contain_text("Requested")
+    supervisor.screenshot(path=str(SCREENSHOTS / "supervisor-metrics.png"), full_page=True)
+    supervisor.goto("/supervisor/audit/")
+    supervisor.get_by_role("button", name="Show").click()
+    expect(supervisor.locator("#result-status")).to_contain_text("found")
+    expect(supervisor.locator("#results table")).to_contain_text("sofia")
+    supervisor.screenshot(path=str(SCREENSHOTS / "supervisor-audit.png"), full_page=True)

@@ -12,6 +12,8 @@
   var caseNumber = root.getAttribute("data-case");
   var statusLine = document.getElementById("result-status");
   var SVG = "http://www.w3.org/2000/svg";
+  var chartCount = 0;
+  var HIDDEN_COLUMNS = ["entries", "chat_id", "id"]; // ids mean nothing to a person; links and buttons carry them
 
   function say(text) {
     if (statusLine) statusLine.textContent = text;
@@ -56,22 +58,25 @@
     return key.replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
   }
 
-  function table(rows, caption, linkCase) {
+  function table(rows, caption, linkCase, action) {
     if (!rows.length) return el("p", { className: "muted", text: "Nothing found." });
     var columns = [];
     rows.slice(0, 20).forEach(function (row) {
       Object.keys(row).forEach(function (k) {
-        if (columns.indexOf(k) < 0 && k !== "entries") columns.push(k);
+        if (columns.indexOf(k) < 0 && HIDDEN_COLUMNS.indexOf(k) < 0) columns.push(k);
       });
     });
     var head = el("tr", {}, columns.map(function (k) { return el("th", { scope: "col", text: label(k) }); }));
+    if (action) head.appendChild(el("th", { scope: "col" }, [el("span", { className: "sr-only", text: "Action" })]));
     var body = rows.map(function (row) {
-      return el("tr", {}, columns.map(function (k) {
+      var tr = el("tr", {}, columns.map(function (k) {
         if (linkCase && k === "case_number" && row[k]) {
           return el("td", {}, [el("a", { href: "/supervisor/transcripts/" + encodeURIComponent(row[k]) + "/", text: row[k] })]);
         }
         return el("td", { text: show(row[k]) });
       }));
+      if (action) tr.appendChild(el("td", {}, [action(row)]));
+      return tr;
     });
     return el("div", { className: "table-wrap" }, [
       el("table", { className: "data" }, [el("caption", { className: "sr-only", text: caption }), el("thead", {}, [head]),
@@ -173,8 +178,10 @@
     var P = 36;
     var max = 1;
     series.forEach(function (row) { names.forEach(function (n) { max = Math.max(max, row[n] || 0); }); });
-    var root_ = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", class: "chart", "aria-labelledby": "chart-title" });
-    root_.appendChild(svg("title", { id: "chart-title" }, "Metrics by hour: " + names.map(label).join(", ")));
+    chartCount += 1;
+    var titleId = "chart-title-" + chartCount;
+    var root_ = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", class: "chart", "aria-labelledby": titleId });
+    root_.appendChild(svg("title", { id: titleId }, "By hour: " + names.map(label).join(", ")));
     root_.appendChild(svg("line", { x1: P, y1: H - P, x2: W - 8, y2: H - P, class: "axis" }));
     root_.appendChild(svg("line", { x1: P, y1: 8, x2: P, y2: H - P, class: "axis" }));
     root_.appendChild(svg("text", { x: 4, y: 16, class: "tick" }, show(max)));
@@ -195,6 +202,47 @@
     return el("div", {}, [root_, legend]);
   }
 
+  /** The API gives figures for a range: ask hour by hour over the day shown (at most 24 calls). */
+  function hourly(data, box) {
+    var start = new Date(data.from);
+    var end = Math.min(new Date(data.to).getTime(), Date.now(), start.getTime() + 24 * 3600 * 1000);
+    var hours = [];
+    for (var t = start.getTime(); t < end; t += 3600 * 1000) hours.push(t);
+    if (!hours.length || !data.from) {
+      box.appendChild(el("p", { className: "muted", text: "No hourly figures for this range." }));
+      return;
+    }
+    box.appendChild(el("p", { className: "muted", text: "Loading the hours…" }));
+    Promise.all(hours.map(function (t) {
+      var from = new Date(t).toISOString();
+      var to = new Date(Math.min(t + 3600 * 1000, end)).toISOString();
+      return getJSON("/api/metrics/?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to));
+    })).then(function (replies) {
+      C.clear(box);
+      var types = {};
+      replies.forEach(function (r) { Object.keys((r.data && r.data.by_transaction_type) || {}).forEach(function (k) { types[k] = true; }); });
+      var requested = replies.map(function (r, i) {
+        var row = { hour: i };
+        Object.keys(types).forEach(function (k) {
+          var group = r.data && r.data.by_transaction_type && r.data.by_transaction_type[k];
+          row[k] = group ? group.requested || 0 : 0;
+        });
+        return row;
+      });
+      var waits = replies.map(function (r, i) {
+        var o = (r.data && r.data.overall) || {};
+        return { hour: i, wait_p50_minutes: (o.wait_p50_seconds || 0) / 60, wait_p90_minutes: (o.wait_p90_seconds || 0) / 60 };
+      });
+      box.appendChild(el("h3", { text: "Chats requested per hour, by transaction type" }));
+      box.appendChild(Object.keys(types).length ? chart(requested) : el("p", { className: "muted", text: "No chats yet today." }));
+      box.appendChild(el("h3", { text: "Wait time per hour (minutes)" }));
+      box.appendChild(chart(waits));
+    }).catch(function () {
+      C.clear(box);
+      box.appendChild(el("p", { className: "muted", text: "Could not load the hourly figures." }));
+    });
+  }
+
   function metricsPage() {
     var form = document.getElementById("metrics-filter");
     var results = document.getElementById("results");
@@ -212,7 +260,8 @@
         say("Metrics loaded.");
         var data = reply.data || {};
         var series = findSeries(data);
-        box.appendChild(series ? chart(series) : el("p", { className: "muted", text: "No hourly figures in this reply." }));
+        if (series) box.appendChild(chart(series));
+        else hourly(data, box);
         var cards = el("div", { className: "stats" });
         Object.keys(data).forEach(function (k) {
           var v = data[k];
@@ -249,20 +298,64 @@
       chats: "floor-active", active_chats: "floor-active",
     };
     var failures = 0;
+    var watched = {}; // chat_id -> {log, tracker}
+    var monitorBox = document.getElementById("floor-monitor");
+    function monitorButton(row) {
+      if (!row.chat_id) return null;
+      return el("button", { type: "button", className: "small", "aria-label": "Monitor case " + row.case_number,
+        text: watched[row.chat_id] ? "Monitoring" : "Monitor", disabled: !!watched[row.chat_id],
+        onclick: function () { socket.send({ type: "monitor", chat_id: row.chat_id, purpose: "quality review" }); } });
+    }
     function render(frame) {
       var source = frame.floor || frame.state || frame;
       Object.keys(places).forEach(function (key) {
         if (!Array.isArray(source[key])) return;
         var box = document.getElementById(places[key]);
         C.clear(box);
-        box.appendChild(table(source[key], label(key), true));
+        box.appendChild(table(source[key], label(key), true, places[key] === "floor-active" ? monitorButton : null));
       });
+    }
+    function entry(chatId, e) {
+      var w = watched[chatId];
+      if (!w || !w.tracker.add(e.seq)) return;
+      w.log.appendChild(el("li", { className: e.type === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
+        el("span", { className: "meta" }, [el("span", { className: "who", text: e.sender || e.sender_role || "" }), " ",
+          el("time", { datetime: e.at || "", text: C.clock(e.at) })]),
+        el("span", { className: "body", text: e.text }),
+      ]));
+      w.log.scrollTop = w.log.scrollHeight;
+    }
+    function monitor(frame) {
+      if (frame.type === "monitor.started") {
+        var chat = frame.chat;
+        if (watched[chat.chat_id]) return true;
+        var log = el("ol", { className: "log", role: "log", "aria-label": "Case " + chat.case_number + " (read-only)" });
+        var state = el("p", { className: "muted", text: "Read-only: the provider and the agent do not see you." });
+        var section = el("section", { className: "card monitor", "data-chat-id": chat.chat_id }, [
+          el("h2", { text: "Monitoring case " + chat.case_number + " · " + chat.patient.first_name + " " + chat.patient.last_name }),
+          state, log,
+          el("button", { type: "button", className: "secondary", text: "Stop monitoring",
+            onclick: function () { socket.send({ type: "unmonitor", chat_id: chat.chat_id }); } }),
+        ]);
+        watched[chat.chat_id] = { log: log, tracker: new C.SeqTracker(), section: section, state: state };
+        monitorBox.appendChild(section);
+        (chat.entries || []).forEach(function (e) { entry(chat.chat_id, e); });
+        return true;
+      }
+      if (!frame.chat_id || !watched[frame.chat_id]) return false;
+      if (frame.type === "message" || frame.type === "event") entry(frame.chat_id, frame);
+      if (frame.type === "monitor.stopped") {
+        watched[frame.chat_id].section.remove();
+        delete watched[frame.chat_id];
+      }
+      return true;
     }
     var socket = new C.ResilientSocket({
       url: function () { return "/ws/supervisor/"; },
       onFrame: function (frame) {
         failures = 0;
-        render(frame);
+        if (frame.type === "error") conn.textContent = frame.message;
+        else if (!monitor(frame)) render(frame);
       },
       onStatus: function (s) {
         if (s === "reconnecting") failures += 1;
