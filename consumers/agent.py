@@ -41,7 +41,8 @@ class AgentConsumer(ChatSocket):
             return await self.deny(4401)
         if not self.user.is_chat_staff:
             return await self.deny(4403)
-        await self.join_user_groups()
+        if not await self.start_session():
+            return
         await self.join(groups.AGENTS)
         for chat_id in await database_sync_to_async(held_chat_ids)(self.user):
             await self.join(groups.chat_group(chat_id))
@@ -81,7 +82,6 @@ class AgentConsumer(ChatSocket):
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
-        self.check_rate()
         posted = await self.db(post_message, self.user, chat_id, client_id, text)
         await self.send_json(
             {"type": "ack", "chat_id": str(chat_id), "client_id": str(client_id), "seq": posted.entry.seq}
@@ -90,7 +90,6 @@ class AgentConsumer(ChatSocket):
 
     async def on_typing(self, frame: dict) -> None:
         chat_id = self.chat_id_of(frame)
-        self.check_rate()
         await database_sync_to_async(note_typing)(self.user, chat_id, now=timezone.now())
         await self.channel_layer.group_send(
             groups.chat_group(chat_id),

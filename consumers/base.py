@@ -6,10 +6,13 @@ crash a consumer. Domain work happens in one database call per frame (`self.db`)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +26,7 @@ from chats import groups
 from chats.frames import error_frame
 from chats.messaging import ChatAccessError
 from chats.outbox import Outbox
+from chatserver.accounts.sessions import session_expiry
 from consumers.ratelimit import TokenBucket
 from queueing.presence import PresenceError
 from queueing.routing import QueueError
@@ -30,6 +34,13 @@ from queueing.routing import QueueError
 log = logging.getLogger(__name__)
 
 SESSION_TOUCH_SECONDS = 60  # chat activity keeps the 70-minute session alive, saved at most this often
+SESSION_RECHECK_MAX = 300  # re-read the session at least this often (password changes, flushes)
+FLOOD_REFUSALS = 30  # frames refused for rate in a row before the socket is closed (1008)
+TOO_MANY_SOCKETS = 4429
+POLICY_VIOLATION = 1008
+SESSION_ENDED = 4401
+open_sockets: Counter[int] = Counter()  # this process's sockets per user (CHAT_MAX_SOCKETS_PER_USER)
+rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
 MAX_FRAME_CHARS = 64 * 1024
 DOMAIN_ERRORS = (ChatAccessError, QueueError, PresenceError)
 
@@ -88,11 +99,34 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         await outbox.publish()
         return result
 
-    async def join_user_groups(self) -> None:
-        self.bucket = TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND, time.monotonic)
-        self.session_touched = time.monotonic()
+    async def start_session(self) -> bool:
+        """Set up what every socket of a logged-in user needs; False (and closed) if over the cap."""
         self.joined: set[str] = set()
+        if open_sockets[self.user.pk] >= settings.CHAT_MAX_SOCKETS_PER_USER:
+            log.warning("user %s refused: too many open sockets", self.user.pk)
+            await self.deny(TOO_MANY_SOCKETS)
+            return False
+        open_sockets[self.user.pk] += 1
+        self.counted = True
+        self.bucket = rate_buckets.setdefault(
+            self.user.pk, TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND, time.monotonic)
+        )
+        self.refused_in_a_row = 0
+        self.session_touched = time.monotonic()
         await self.join(groups.user_group(self.user.pk))
+        self.watcher = asyncio.get_running_loop().create_task(self.watch_session())
+        return True
+
+    async def watch_session(self) -> None:
+        """Close the socket (4401) when the login ends: idle expiry, deactivation, flush."""
+        session_key = self.scope["session"].session_key
+        while True:
+            expiry = await database_sync_to_async(session_expiry)(session_key, self.user.pk, now=timezone.now())
+            if expiry is None:
+                await self.close(code=SESSION_ENDED)
+                return
+            wait = (expiry - timezone.now()).total_seconds() + 1
+            await asyncio.sleep(min(max(wait, 1), SESSION_RECHECK_MAX))
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -103,18 +137,33 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.joined.discard(group)
 
     async def disconnect(self, code: int) -> None:
-        """Called when the socket closes: leave every group."""
+        """Called when the socket closes: stop watching the session, leave every group."""
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        if getattr(self, "counted", False):
+            self.counted = False
+            open_sockets[self.user.pk] -= 1
+            if open_sockets[self.user.pk] <= 0:
+                del open_sockets[self.user.pk]
+                rate_buckets.pop(self.user.pk, None)
         for group in list(getattr(self, "joined", ())):
             await self.leave(group)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called for each client frame: decode, validate, dispatch, and turn failures into error frames."""
         try:
+            self.check_rate()
             frame = self.decode(text_data)
             handler: Callable[[dict], Awaitable[None]] = getattr(self, self.handlers[frame["type"]])
             await handler(frame)
         except FrameError as exc:
             await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
+            if self.refused_in_a_row >= FLOOD_REFUSALS:
+                log.warning("user %s flooded a socket: closed", self.user.pk)
+                await self.close(code=POLICY_VIOLATION)
         except DOMAIN_ERRORS as exc:
             await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
         except DatabaseError:
@@ -163,8 +212,11 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         return {k: frame[k] for k in ("client_id", "chat_id") if isinstance(frame.get(k), str) and len(frame[k]) < 64}
 
     def check_rate(self) -> None:
-        if not self.bucket.take():
-            raise FrameError("rate_limited", "You are sending too fast; wait a moment and send again.")
+        if self.bucket.take():
+            self.refused_in_a_row = 0
+            return
+        self.refused_in_a_row += 1
+        raise FrameError("rate_limited", "You are sending too fast; wait a moment and send again.")
 
     async def touch_session(self) -> None:
         """Chat activity counts as activity for the 70-minute session rule."""
@@ -193,4 +245,4 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def session_ended(self, event: dict) -> None:
-        await self.close(code=4401)
+        await self.close(code=SESSION_ENDED)

@@ -31,7 +31,8 @@ class ChatConsumer(ChatSocket):
             return await self.deny(4403)
         self.chat_id = uuid.UUID(self.scope["url_route"]["kwargs"]["chat_id"])
         after = self.after_param()
-        await self.join_user_groups()
+        if not await self.start_session():
+            return
         await self.join(groups.chat_group(self.chat_id))  # before reading, so nothing commits unseen
         await self.join(groups.QUEUE_WATCHERS)
         try:
@@ -51,13 +52,11 @@ class ChatConsumer(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         client_id = require_uuid(frame, "client_id")
         text = require_text(frame)
-        self.check_rate()
         posted = await self.db(post_message, self.user, self.chat_id, client_id, text)
         await self.send_json({"type": "ack", "client_id": str(client_id), "seq": posted.entry.seq})
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
-        self.check_rate()
         chat = await database_sync_to_async(note_typing)(self.user, self.chat_id, now=timezone.now())
         await self.channel_layer.group_send(
             groups.chat_group(self.chat_id),

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "chatserver.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from chatserver.accounts import signals  # noqa: F401  (connects the receivers)

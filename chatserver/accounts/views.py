@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
-from chats import groups
+from chatserver.accounts.sessions import close_user_sockets
 
 
 def session_expired(request: HttpRequest) -> bool:
@@ -38,7 +36,3 @@ class LogoutView(auth_views.LogoutView):
         if user_id is not None:
             close_user_sockets(user_id)
         return response
-
-
-def close_user_sockets(user_id: int) -> None:
-    async_to_sync(get_channel_layer().group_send)(groups.user_group(user_id), {"type": "session.ended"})
