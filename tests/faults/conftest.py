@@ -1,0 +1,36 @@
+"""One cluster per test module: a fresh PostgreSQL database, a private Redis, two Daphne processes.
+
+A module configures it with a `CLUSTER` dict: `env` (extra settings for the processes),
+`via_proxy` (PostgreSQL reached through a TCP proxy the test can cut), `providers`, `agents`.
+The finalizer stops every process and drops the database, whatever the test did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.faults.harness import Cluster
+
+
+def _needs() -> str | None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return "fault tests need DATABASE_URL=postgres://... (the PostgreSQL pass)"
+    if shutil.which("redis-server") is None:
+        return "fault tests start their own redis-server, which is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def cluster(request) -> Cluster:
+    reason = _needs()
+    if reason:
+        pytest.skip(reason)
+    opts = getattr(request.module, "CLUSTER", {})
+    c = Cluster(extra_env=opts.get("env", {}), via_proxy=opts.get("via_proxy", False))
+    request.addfinalizer(c.close)
+    c.start()
+    c.create_users(opts.get("providers", 5), opts.get("agents", 10))
+    return c
