@@ -248,6 +248,6 @@ def start_chat(page, member_id: str, **fields: str):
     page.click("#tab-new")
     fill_chat_form(page, member_id=member_id, **fields)
     page.click("#start-chat")
-    panel = page.locator(".chat-panel:not([hidden])")
-    panel.wait_for()
-    return panel
+    visible = page.locator(".chat-panel:not([hidden])")
+    visible.wait_for()
+    return page.locator("#" + visible.get_attribute("id"))

@@ -229,3 +229,62 @@ def test_supervisor_floor_metrics_and_audit_render(open_as):
     expect(supervisor.locator("#result-status")).to_contain_text("found")
     expect(supervisor.locator("#results table")).to_contain_text("sofia")
     supervisor.screenshot(path=str(SCREENSHOTS / "supervisor-audit.png"), full_page=True)
+
+
+def test_agent_console_offer_unread_canned_reply_and_back_to_queue(open_as, server):
+    """Going available brings offers (title flash), unread counts per tab, Alt+1 inserts a canned reply."""
+    server.manage(
+        "shell",
+        "-c",
+        "from queueing.models import CannedReply; "
+        "CannedReply.objects.create(title='Greeting', text='Thanks for waiting, let me check.', shortcut='hi')",
+    )
+    provider = open_as("paula", "/chat/")
+    first = start_chat(provider, "M-CONSOLE-1")
+    first_case = first.locator(".case-number").inner_text()
+    second = start_chat(provider, "M-CONSOLE-2", first="Grace", last="Hopper")
+    second_case = second.locator(".case-number").inner_text()
+
+    agent = open_as("ana", "/agent/")
+    toggle = agent.locator("#status-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    agent.locator("#mute").check()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(agent.locator("[role=tab]")).to_have_count(2)
+    expect(agent).to_have_title(re.compile("New chat: case"))
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+
+    agent.get_by_role("tab", name=re.compile(first_case)).click()
+    provider.get_by_role("tab", name=re.compile(second_case)).click()
+    second.locator(".composer-text").fill("A question about Grace")
+    second.locator(".composer-text").press("Enter")
+    other_tab = agent.get_by_role("tab", name=re.compile(second_case))
+    expect(other_tab.locator(".badge")).to_have_text("1")
+
+    panel = agent.locator(f".agent-panel:has(.case-number:text-is('{first_case}'))")
+    panel.locator(".composer-text").press("Alt+1")
+    expect(panel.locator(".composer-text")).to_have_value("Thanks for waiting, let me check.")
+    panel.locator(".composer-text").fill("/hi")
+    panel.locator(".composer-text").press("Tab")
+    expect(panel.locator(".composer-text")).to_have_value("Thanks for waiting, let me check.")
+    panel.locator(".composer-text").press("Enter")
+    provider.get_by_role("tab", name=re.compile(first_case)).click()
+    expect(first.locator(".log")).to_contain_text("Thanks for waiting, let me check.")
+
+    panel.get_by_role("button", name="Back to queue").click()
+    expect(agent.get_by_role("tab", name=re.compile(first_case))).to_have_count(0)
+    expect(first.locator(".status-line")).to_contain_text("in the queue")
+    expect(agent.locator("#queue-rows")).to_contain_text(first_case)
+
+    other_tab.click()
+    expect(other_tab.locator(".badge")).to_be_hidden()
+    other = agent.locator(f".agent-panel:has(.case-number:text-is('{second_case}'))")
+    other.locator(".disposition").select_option("resolved")
+    other.get_by_role("button", name="Close chat").click()
+    expect(second).to_have_attribute("data-ended", "agent_closed")  # in a background tab
+    expect(provider.get_by_role("tab", name=re.compile(second_case)).locator(".badge")).to_be_visible()
+    first.get_by_role("button", name="End chat").click()
+    first.get_by_role("button", name="Click again to end the chat").click()
+    expect(first.locator(".ended")).to_contain_text("You ended the chat")
