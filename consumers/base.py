@@ -30,6 +30,7 @@ from chatserver.accounts.sessions import session_expiry
 from consumers.ratelimit import TokenBucket
 from queueing.presence import PresenceError
 from queueing.routing import QueueError
+from transcripts.denials import REFUSALS, THROTTLED, audit_refused_frame
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
                 await self.close(code=POLICY_VIOLATION)
         except DOMAIN_ERRORS as exc:
             await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
+            if exc.code in REFUSALS:
+                await self.audit_refusal(exc.code, text_data)
         except DatabaseError:
             # Nothing was committed (so nothing was acked): the client resends with the same client_id.
             log.warning("database unavailable while handling a %s frame", self.frame_type(text_data))
@@ -210,6 +213,24 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         if not isinstance(frame, dict):
             return {}
         return {k: frame[k] for k in ("client_id", "chat_id") if isinstance(frame.get(k), str) and len(frame[k]) < 64}
+
+    @property
+    def client_ip(self) -> str | None:
+        client = self.scope.get("client")
+        return client[0] if client else None
+
+    async def audit_refusal(self, code: str, text_data: str | None) -> None:
+        """A frame about a chat this user may not touch: audited; a sweep of ids closes the socket."""
+        raw = self.error_context(text_data).get("chat_id")
+        try:
+            chat_id = uuid.UUID(raw) if raw else None
+        except ValueError:
+            chat_id = None
+        throttled = await database_sync_to_async(audit_refused_frame)(
+            self.user, code, chat_id, now=timezone.now(), ip=self.client_ip
+        )
+        if throttled:
+            await self.close(code=THROTTLED)
 
     def check_rate(self) -> None:
         if self.bucket.take():

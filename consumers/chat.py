@@ -13,9 +13,9 @@ from chats.messaging import ChatAccessError, note_typing, post_message
 from chats.snapshots import provider_replay
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
-from queueing.waiting_room import provider_snapshot
+from transcripts.denials import open_provider_socket
 
-CLOSE_CODES = {"not_found": 4404, "forbidden": 4403, "chat_ended": 4410}
+CLOSE_CODES = {"not_found": 4404, "forbidden": 4403, "chat_ended": 4410, "throttled": 4429}
 IDLE_TIMEOUT_CLOSE = 4408
 
 
@@ -36,7 +36,9 @@ class ChatConsumer(ChatSocket):
         await self.join(groups.chat_group(self.chat_id))  # before reading, so nothing commits unseen
         await self.join(groups.QUEUE_WATCHERS)
         try:
-            frames = await database_sync_to_async(provider_snapshot)(self.user, self.chat_id, after, now=timezone.now())
+            frames = await database_sync_to_async(open_provider_socket)(
+                self.user, self.chat_id, after, now=timezone.now(), ip=self.client_ip
+            )
         except ChatAccessError as exc:
             await self.disconnect(0)
             return await self.deny(CLOSE_CODES[exc.code])

@@ -40,7 +40,8 @@ class SupervisorConsumer(ChatSocket):
         self.monitoring: set[str] = set()
         self.dirty = False
         self.refresher: asyncio.Task | None = None
-        await self.join_user_groups()
+        if not await self.start_session():
+            return
         await self.join(groups.AGENTS)
         await self.join(groups.SUPERVISORS)
         try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chats.frames import chat_summary
+from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after
 from chatserver.accounts.models import User
@@ -53,4 +54,6 @@ def assigned_frame(agent: User, chat_id: uuid.UUID) -> dict[str, Any] | None:
 
 def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[dict[str, Any]]:
     chat = served_chat(agent, chat_id)
-    return entries_after(chat, after) if chat else []
+    if chat is None:
+        raise ChatAccessError("not_your_chat", "You are not serving this chat.")
+    return entries_after(chat, after)

@@ -23,6 +23,8 @@ class AccessAction(models.TextChoices):
     AUDIT = "audit", "Read the access audit"
     METRICS = "metrics", "Read the metrics"
     LEGAL_HOLD = "legal_hold", "Set or lifted a legal hold"
+    CHAT_SOCKET = "chat_socket", "Opened a chat socket"
+    CHAT_FRAME = "chat_frame", "Sent a frame about a chat"
 
 
 class AppendOnlyError(Exception):

@@ -17,6 +17,7 @@ from chats.models import Chat
 from chatserver.accounts.models import User
 from transcripts.access import TranscriptAccessError, access_transcript, check_supervisor
 from transcripts.audit import audit_json, audit_records, record_access
+from transcripts.denials import too_many_denials
 from transcripts.metrics import compute_metrics
 from transcripts.models import AccessAction
 from transcripts.params import Page, ParamError, local_zone, parse_range
@@ -37,6 +38,9 @@ class Requester:
 
 def open_transcript(who: Requester, case_number: str, action: str, *, now: datetime) -> Chat:
     """The chat if `who` may read it, with the access audited; TranscriptAccessError (audited) if not."""
+    if too_many_denials(who.user, now=now):
+        who.record(action, now=now, status=429, case_number=case_number.strip().upper())
+        raise TranscriptAccessError(429, "throttled", "Too many refused requests; wait a minute and try again.")
     try:
         chat = access_transcript(who.user, case_number)
     except TranscriptAccessError as exc:
