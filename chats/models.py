@@ -196,3 +196,10 @@ class Refusal(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["at"], name="refusal_at_idx")]
+
+
+class RedactedOriginal(models.Model):
+    """The unmasked text of an entry whose stored text was redacted; read only by supervisors, audited."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.CASCADE, primary_key=True, related_name="original")
+    text = models.TextField()

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, TransactionType
 from chats.outbox import Outbox
+from chats.redaction import redact
 from chats.transcript import append_entry, append_event
 from chatserver.accounts.models import Location, User
 from queueing.hours import Schedule
@@ -152,7 +153,7 @@ def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Ou
         patient_dob=request.dob,
         reference=request.reference,
         discharge_within_24h=request.discharge_within_24h,
-        question=request.question,
+        question=redact(request.question).text,  # the original is kept once, on the first message
         requested_at=now,
         queued_at=now,
     )

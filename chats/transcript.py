@@ -11,8 +11,9 @@ import uuid
 from datetime import datetime
 
 from chats.frames import entry_frame
-from chats.models import Chat, Entry, EntryKind, SenderRole
+from chats.models import Chat, Entry, EntryKind, RedactedOriginal, SenderRole
 from chats.outbox import Outbox
+from chats.redaction import redact
 from transcripts.integrity import GENESIS, entry_hash, text_digest
 
 
@@ -43,7 +44,13 @@ def append_entry(
     event: str = "",
     client_id: uuid.UUID | None = None,
 ) -> Entry:
-    """Store the next entry of a locked chat and queue its broadcast. Trusts its inputs."""
+    """Store the next entry of a locked chat and queue its broadcast. Trusts its inputs.
+
+    Message text is stored (and broadcast) with SSN- and card-like numbers masked; the original
+    goes to RedactedOriginal, readable only by supervisors through an audited action.
+    """
+    redaction = redact(text) if kind == EntryKind.MESSAGE else None
+    original, text = (text, redaction.text) if redaction and redaction.changed else (None, text)
     seq = chat.last_seq + 1
     digest = text_digest(text)
     entry = Entry(
@@ -71,6 +78,8 @@ def append_entry(
         at=now,
     )
     entry.save(force_insert=True)
+    if original is not None:
+        RedactedOriginal.objects.create(entry=entry, text=original)
     chat.last_seq, chat.head_hash = seq, entry.hash
     Chat.objects.filter(pk=chat.pk).update(last_seq=seq, head_hash=entry.hash)
     outbox.add(chat.group, {"type": "relay.frame", "frame": entry_frame(entry), "chat_id": str(chat.public_id)})

@@ -25,6 +25,7 @@ class AccessAction(models.TextChoices):
     LEGAL_HOLD = "legal_hold", "Set or lifted a legal hold"
     CHAT_SOCKET = "chat_socket", "Opened a chat socket"
     CHAT_FRAME = "chat_frame", "Sent a frame about a chat"
+    UNMASK = "unmask", "Read the original of a redacted message"
 
 
 class AppendOnlyError(Exception):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from chats.models import Chat
+from chats.models import Chat, RedactedOriginal
 from chatserver.accounts.models import User
 from transcripts.access import TranscriptAccessError, access_transcript, check_supervisor
 from transcripts.audit import audit_json, audit_records, record_access
@@ -111,3 +111,13 @@ def set_legal_hold(who: Requester, case_number: str, hold: bool, *, now: datetim
         Chat.objects.filter(pk=chat.pk).update(legal_hold=hold)
     chat.legal_hold = hold
     return chat
+
+
+def unmask_entry(who: Requester, case_number: str, seq: int, *, now: datetime) -> str:
+    """A supervisor reads the original of a redacted message (audited, purpose recorded)."""
+    check_supervisor_audited(who, AccessAction.UNMASK, now=now, query=f"seq={seq}")
+    chat = open_transcript(who, case_number, AccessAction.UNMASK, now=now)
+    original = RedactedOriginal.objects.filter(entry__chat=chat, entry__seq=seq).values_list("text", flat=True).first()
+    if original is None:
+        raise TranscriptAccessError(404, "not_redacted", f"Entry {seq} of {chat.case_number} has no masked original.")
+    return original

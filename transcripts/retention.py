@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from chats.models import Chat, Entry, EntryKind, Status
+from chats.models import Chat, Entry, EntryKind, RedactedOriginal, Status
 
 
 def retention_days() -> int | None:
@@ -38,6 +38,7 @@ def purge_chat(chat_pk: int, *, now: datetime) -> int | None:
         if chat is None or chat.legal_hold:
             return None
         blanked = Entry.objects.filter(chat=chat, kind=EntryKind.MESSAGE).exclude(text="").update(text="")
+        RedactedOriginal.objects.filter(entry__chat=chat).delete()
         Chat.objects.filter(pk=chat.pk).update(question="", purged_at=now)
     return blanked
 

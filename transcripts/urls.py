@@ -10,6 +10,7 @@ urlpatterns = [
     path("transcripts/<str:case_number>/export.pdf", views.transcript_pdf, name="api-transcript-pdf"),
     path("transcripts/<str:case_number>/send-copy/", views.transcript_copy, name="api-transcript-copy"),
     path("transcripts/<str:case_number>/legal-hold/", views.legal_hold, name="api-transcript-legal-hold"),
+    path("transcripts/<str:case_number>/unmask/", views.unmask, name="api-transcript-unmask"),
     path("audit/", report_views.audit_list, name="api-audit"),
     path("metrics/", report_views.metrics, name="api-metrics"),
 ]

@@ -16,7 +16,7 @@ from transcripts.document import transcript_json
 from transcripts.models import AccessAction
 from transcripts.params import ParamError, parse_page
 from transcripts.pdf import render_transcript_pdf
-from transcripts.reading import Requester, open_transcript, search_transcripts, set_legal_hold
+from transcripts.reading import Requester, open_transcript, search_transcripts, set_legal_hold, unmask_entry
 
 COPY_PURPOSE = "Copy for the provider through the service center"
 
@@ -109,3 +109,29 @@ def legal_hold(request: HttpRequest, case_number: str) -> JsonResponse:
     except TranscriptAccessError as exc:
         return refused(exc)
     return JsonResponse({"case_number": chat.case_number, "legal_hold": chat.legal_hold})
+
+
+@never_cache
+@require_POST
+@api_login_required
+def unmask(request: HttpRequest, case_number: str) -> JsonResponse:
+    """Supervisors: body {"seq": N, "purpose": "why"}; the original text of a redacted message."""
+    try:
+        body = read_json(request)
+    except ValueError as exc:
+        return json_error(400, "invalid_request", str(exc))
+    seq, purpose = (body.get("seq"), body.get("purpose")) if isinstance(body, dict) else (None, None)
+    if (
+        not isinstance(seq, int)
+        or isinstance(seq, bool)
+        or seq < 1
+        or not isinstance(purpose, str)
+        or not purpose.strip()
+    ):
+        return json_error(400, "invalid_request", 'Send {"seq": <entry number>, "purpose": "<why you need it>"}.')
+    who = Requester(request.user, ip=request.META.get("REMOTE_ADDR"), purpose=purpose)  # type: ignore[arg-type]
+    try:
+        text = unmask_entry(who, case_number, seq, now=timezone.now())
+    except TranscriptAccessError as exc:
+        return refused(exc)
+    return JsonResponse({"case_number": case_number.strip().upper(), "seq": seq, "text": text})
