@@ -13,6 +13,7 @@
   var toggle = document.getElementById("status-toggle");
   var muteBox = document.getElementById("mute");
   var chats = {}; // chat_id -> AgentChat
+  var requested = {}; // chat_ids this agent asked for from the queue
   var queue = [];
   var queueAt = Date.now();
   var status = "away";
@@ -116,7 +117,9 @@
 
   document.getElementById("queue-rows").addEventListener("click", function (event) {
     var button = event.target.closest("button[data-chat-id]");
-    if (button) socket.send({ type: "accept", chat_id: button.getAttribute("data-chat-id") });
+    if (!button) return;
+    requested[button.getAttribute("data-chat-id")] = true; // taken by hand: no offer alert for it
+    socket.send({ type: "accept", chat_id: button.getAttribute("data-chat-id") });
   });
   window.setInterval(renderQueue, 1000);
 
@@ -420,7 +423,7 @@
       chat = new AgentChat(summary);
       chats[summary.chat_id] = chat;
       if (Object.keys(chats).length === 1 || offered) select(chat);
-      if (offered) {
+      if (offered && !requested[summary.chat_id]) {
         flash("New chat: case " + summary.case_number);
         say("New chat: case " + summary.case_number + ".");
       }
