@@ -7,6 +7,7 @@ Each module asks for `server` with its own environment (hours, idle timings) thr
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -156,6 +157,7 @@ def server(server_env: dict[str, str]) -> Iterator[LiveServer]:
             future.result()
     yield live
     live.stop()
+    shutil.rmtree(live.workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
