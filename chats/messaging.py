@@ -61,19 +61,18 @@ def post_message(
             client_id=client_id,
             now=now,
             outbox=outbox,
+            chat_updates=activity_updates(user, chat, now=now),
         )
-        note_activity(user, chat, now=now)
     return Posted(entry, duplicate=False)
 
 
-def note_activity(user: User, chat: Chat, *, now: datetime) -> None:
+def activity_updates(user: User, chat: Chat, *, now: datetime) -> dict[str, object]:
     """Chatter activity restarts the idle ladder; an agent's first word answers the offer."""
     if chat.status != Status.ACTIVE:
-        return
+        return {}
     if user.role == Role.PROVIDER:
-        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(idle_since=now, idle_steps_done=0)
-    elif chat.answered_at is None:
-        Chat.objects.filter(pk=chat.pk, answered_at__isnull=True).update(answered_at=now)
+        return {"idle_since": now, "idle_steps_done": 0}
+    return {"answered_at": now} if chat.answered_at is None else {}
 
 
 def note_typing(user: User, chat_id: uuid.UUID, *, now: datetime) -> Chat:

@@ -8,6 +8,7 @@ unique constraints on (chat, seq) and (chat, client_id) are the backstop.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 from chats.frames import entry_frame
@@ -43,11 +44,13 @@ def append_entry(
     sender_name: str = "",
     event: str = "",
     client_id: uuid.UUID | None = None,
+    chat_updates: Mapping[str, object] | None = None,
 ) -> Entry:
     """Store the next entry of a locked chat and queue its broadcast. Trusts its inputs.
 
     Message text is stored (and broadcast) with SSN- and card-like numbers masked; the original
     goes to RedactedOriginal, readable only by supervisors through an audited action.
+    `chat_updates` are further chat fields to set in the same UPDATE (one round trip, not two).
     """
     redaction = redact(text) if kind == EntryKind.MESSAGE else None
     original, text = (text, redaction.text) if redaction and redaction.changed else (None, text)
@@ -81,7 +84,7 @@ def append_entry(
     if original is not None:
         RedactedOriginal.objects.create(entry=entry, text=original)
     chat.last_seq, chat.head_hash = seq, entry.hash
-    Chat.objects.filter(pk=chat.pk).update(last_seq=seq, head_hash=entry.hash)
+    Chat.objects.filter(pk=chat.pk).update(last_seq=seq, head_hash=entry.hash, **(chat_updates or {}))
     outbox.add(chat.group, {"type": "relay.frame", "frame": entry_frame(entry), "chat_id": str(chat.public_id)})
     return entry
 
