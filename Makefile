@@ -2,7 +2,6 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-DEV_ENV := DEBUG=1 CHAT_HOURS="$${CHAT_HOURS:-Mon-Fri 08:00-18:00}"
 
 .PHONY: run test setup services lint bench
 
@@ -15,10 +14,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 run: setup
-	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) $(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000/ (log in with a demo login above)"
-	$(DEV_ENV) $(PY) -m daphne -b 127.0.0.1 -p 8000 chatserver.asgi:application
+	bash scripts/run.sh
 
 services:
 	bash scripts/services.sh
