@@ -143,12 +143,13 @@ def render(rec: dict, json_path: str) -> str:
                         s["delivery_ms"]["p50"],
                         s["delivery_ms"]["p99"],
                         s["ack_ms"]["p99"],
-                        s["lost"] + s.get("unacked", 0) * 0,
+                        s["lost"],
                         s["duplicated"],
                         s["out_of_order"],
                         s["cpu_pct"],
                         s["send_lag_ms"]["p99"],
                         "yes" if s["within_target"] else "**no**",
+                        "yes" if s.get("sustained", s["within_target"]) else "**no**",
                     ]
                 )
         parts.append(
@@ -166,6 +167,7 @@ def render(rec: dict, json_path: str) -> str:
                     "server CPU %",
                     "generator lag p99 ms",
                     "within p99 ≤ 100 ms",
+                    "kept up (p99 ≤ 1 s)",
                 ],
                 rows,
             )
@@ -176,10 +178,16 @@ def render(rec: dict, json_path: str) -> str:
             + ", ".join(f"{k} **{val}** msg/s" for k, val in best.items())
             + "."
         )
-        if "ours" in best:
+        kept = {name: res.get("max_rate_sustained") for name, res in r["3"].items()}
+        parts.append(
+            "Highest step kept up with (p99 ≤ 1 s, ≥ 95 % delivered in the step, nothing lost): "
+            + ", ".join(f"{k} **{val}** msg/s" for k, val in kept.items())
+            + "."
+        )
+        if "ours" in kept:
             parts.append(
-                "Ours ÷ peers: "
-                + ", ".join(f"÷{p} {ratio(best['ours'], best.get(p))}" for p in PEERS if p in best)
+                "Ours ÷ peers (kept-up rate): "
+                + ", ".join(f"÷{p} {ratio(kept['ours'], kept.get(p))}" for p in PEERS if p in kept)
                 + ".\n"
             )
 
@@ -325,7 +333,8 @@ def _ratios(res: dict, key, label: str, lower_better: bool) -> str:
 
 
 def write_report(rec: dict, json_path: Path) -> None:
-    rel = json_path.relative_to(ROOT) if json_path.is_absolute() else json_path
+    rel = json_path.relative_to(ROOT) if json_path.is_relative_to(ROOT) else json_path
+    rel = Path(str(rel).replace(str(ROOT) + "/", ""))
     block = f"{BEGIN}\n{render(rec, str(rel))}{END}"
     DOC.parent.mkdir(exist_ok=True)
     text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
@@ -338,6 +347,25 @@ def write_report(rec: dict, json_path: Path) -> None:
     DOC.write_text(text)
 
 
+def merge(paths: list[Path]) -> dict:
+    """Several runs as one record: later runs replace earlier ones scenario by scenario."""
+    records = [json.loads(p.read_text()) for p in paths]
+    merged = dict(records[-1])
+    merged["results"], merged["errors"] = {}, {}
+    for rec in records:
+        merged["results"].update(rec.get("results", {}))
+        merged["errors"] = {k: v for k, v in merged["errors"].items() if k.split("/")[0] not in rec["results"]}
+        merged["errors"].update(rec.get("errors", {}))
+        if rec.get("profile_s3_ours"):
+            merged["profile_s3_ours"] = rec["profile_s3_ours"]
+    if len(records) > 1:
+        merged["command"] = " ; ".join(
+            f"{r['command']} (scenarios {','.join(r['results'])}, {r['started']})" for r in records
+        )
+        merged["started"] = records[0]["started"]
+    return merged
+
+
 if __name__ == "__main__":
-    path = Path(sys.argv[1])
-    write_report(json.loads(path.read_text()), path.resolve())
+    paths = [Path(a).resolve() for a in sys.argv[1:]]
+    write_report(merge(paths), paths[-1] if len(paths) == 1 else Path(", ".join(str(p) for p in paths)))

@@ -29,6 +29,8 @@ from bench.report import write_report
 from bench.servers import (
     LOGDIR,
     NCPU,
+    OURS_DB,
+    PEERS_DB,
     PG_ADMIN,
     PY,
     ROOT,
@@ -150,33 +152,68 @@ def machine() -> dict[str, str]:
 
 async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) -> dict:
     proc = ours_server(redis.url) if target_name == "ours" else peer_server(target_name, redis.url)
+    CONN_MAX.clear()
     proc.start()
     target = sc.Target(
         target_name, proc, [f"bp{i}" for i in range(size["providers"])], [f"ba{i}" for i in range(size["agents"])]
     )
-    spy = None
+    spies: list[subprocess.Popen] = []
+    if profile and num == 3 and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
+        target.on_load = lambda: spies.append(start_profile(proc.proc.pid))
+    db = OURS_DB if target_name == "ours" else PEERS_DB
+    watch = asyncio.get_running_loop().create_task(watch_connections(db))
     try:
-        if profile and num == 3 and target_name == "ours" and shutil.which("py-spy", path=str(Path(PY).parent)):
-            spy = start_profile(proc.proc.pid)
-        if num == 1:
-            return await sc.s1_single(target, size["s1_count"])
-        if num == 2:
-            return await sc.s2_human(target, size["s2_sizes"], size["s2_duration"])
-        if num == 3:
-            return await sc.s3_throughput(target, size["s3_chats"], size["s3_steps"], size["s3_step_seconds"])
-        if num == 4:
-            return await sc.s4_idle(target, size["s4_sockets"], size["s4_storm"], size["s4_idle"])
-        if num == 5:
-            return await sc.s5_claims(target, size["s5_agents"], size["s5_chats"], size["s5_rate"])
-        if num == 6:
-            return await sc.s6_fanout(target, size["s6_watchers"], size["s6_trials"])
-        raise ValueError(num)
+        return {**(await scenario(num, target, size)), "pg_connections_max": watch_max(watch)}
     finally:
-        if spy is not None:
+        watch.cancel()
+        for spy in spies:
             spy.send_signal(2)
             with suppress(subprocess.TimeoutExpired):
                 spy.wait(60)
         proc.stop()
+
+
+async def watch_connections(db: str) -> int:
+    """The most PostgreSQL connections the target held at once (sampled every 0.5 s)."""
+    top = 0
+    try:
+        while True:
+            with suppress(Exception):
+                n = await asyncio.to_thread(_count_connections, db)
+                top = max(top, n)
+                CONN_MAX[db] = top
+            await asyncio.sleep(0.5)
+    except asyncio.CancelledError:
+        return top
+
+
+CONN_MAX: dict[str, int] = {}
+
+
+def watch_max(task: asyncio.Task) -> int:
+    """The running maximum (the task keeps sampling until cancelled)."""
+    return max(CONN_MAX.values(), default=0)
+
+
+def _count_connections(db: str) -> int:
+    with psycopg.connect(PG_ADMIN) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (db,)).fetchone()[0]
+
+
+async def scenario(num: int, target: sc.Target, size: dict) -> dict:
+    if num == 1:
+        return await sc.s1_single(target, size["s1_count"])
+    if num == 2:
+        return await sc.s2_human(target, size["s2_sizes"], size["s2_duration"])
+    if num == 3:
+        return await sc.s3_throughput(target, size["s3_chats"], size["s3_steps"], size["s3_step_seconds"])
+    if num == 4:
+        return await sc.s4_idle(target, size["s4_sockets"], size["s4_storm"], size["s4_idle"])
+    if num == 5:
+        return await sc.s5_claims(target, size["s5_agents"], size["s5_chats"], size["s5_rate"])
+    if num == 6:
+        return await sc.s6_fanout(target, size["s6_watchers"], size["s6_trials"])
+    raise ValueError(num)
 
 
 PROFILE_OUT = RESULTS / "profile-s3-ours.txt"
@@ -226,6 +263,12 @@ async def main_async(args) -> int:
         "errors": {},
     }
     print(f"logs: {LOGDIR}", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{size_name}.json"
+
+    def save() -> None:  # after every target, so an interrupted run keeps what it measured
+        out.write_text(json.dumps(record, indent=1))
+
     try:
         print("preparing databases and accounts…", flush=True)
         ours_prepare(redis.url, size["providers"], size["agents"])
@@ -243,6 +286,7 @@ async def main_async(args) -> int:
                     traceback.print_exc()
                     record["errors"][f"{num}/{name}"] = f"{type(exc).__name__}: {exc}"[:500]
                 print(f"  done in {time.monotonic() - t:.0f}s", flush=True)
+                save()
     finally:
         redis.stop()
     record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -250,9 +294,7 @@ async def main_async(args) -> int:
         from bench.profile import summarize
 
         record["profile_s3_ours"] = summarize(PROFILE_OUT)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{size_name}.json"
-    out.write_text(json.dumps(record, indent=1))
+    save()
     print(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_report:
         write_report(record, out)

@@ -34,6 +34,7 @@ class Target:
     proc: Proc
     providers: list[str]
     agents: list[str]
+    on_load: Any = None  # called when the measured load starts (run.py starts the profiler there)
 
     @property
     def ours(self) -> bool:
@@ -160,11 +161,19 @@ async def s2_human(target: Target, sizes: list[int], duration: float, rate: floa
 
 
 async def s3_throughput(target: Target, chats: int, steps: list[int], step_seconds: float) -> dict[str, Any]:
-    """Offered load steps (messages/s over all chats, both sides) until p99 > 100 ms or any loss."""
+    """Offered load steps (messages/s over all chats, both sides).
+
+    `max_rate_within_p99_100ms`: the highest step such that it and every lower step had delivery
+    p99 <= 100 ms and nothing lost, duplicated, reordered or unacked (the issue's criterion).
+    The steps go on while the server keeps up (p99 <= 1 s, >= 95 % delivered in the step, nothing
+    lost): `max_rate_sustained` is the capacity on a machine too noisy for the 100 ms criterion.
+    """
     tracker = Tracker()
     pairs, sockets = await make_chats(target, chats, tracker)
     counters: dict = __import__("collections").defaultdict(int)
-    rows, best = [], 0
+    rows, best, sustained, all_ok = [], 0, 0, True
+    if target.on_load is not None:
+        target.on_load()
     for rate in steps:
         cpu = CpuWindow(target.proc)
         t0 = now()
@@ -183,21 +192,20 @@ async def s3_throughput(target: Target, chats: int, steps: list[int], step_secon
             "errors": tracker.errors,
             "send_lag_ms": send_lag(tracker, t0, t1 + 1),
         }
-        ok = (
-            (w["delivery_ms"]["p99"] or 1e9) <= 100
-            and not w["lost"]
-            and not tracker.duplicated
-            and not tracker.out_of_order
-            and not w["unacked"]
-        )
-        row["within_target"] = ok
+        p99 = w["delivery_ms"]["p99"] or 1e9
+        clean = not w["lost"] and not w["unacked"] and not tracker.duplicated and not tracker.out_of_order
+        row["within_target"] = clean and p99 <= 100
+        row["sustained"] = clean and p99 <= 1000 and row["achieved_per_s"] >= 0.95 * rate
         rows.append(row)
-        if not ok:
-            break
-        best = rate
+        if row["within_target"] and all_ok:
+            best = rate
+        all_ok = all_ok and row["within_target"]
+        if not row["sustained"]:
+            break  # saturated: the backlog would spill into the next step
+        sustained = rate
         await asyncio.sleep(1)
     await close_all(sockets)
-    return {"chats": chats, "steps": rows, "max_rate_within_p99_100ms": best}
+    return {"chats": chats, "steps": rows, "max_rate_within_p99_100ms": best, "max_rate_sustained": sustained}
 
 
 # --- 4 ---------------------------------------------------------------------------------------------
@@ -353,11 +361,13 @@ async def _claims_round(target: Target, world: Ours, k: int, chats: int, rate: f
         c.frames_cb = on_frame
     cpu = CpuWindow(target.proc)
     t0 = now()
+    http = asyncio.Semaphore(4)  # each concurrent request holds a server thread and a PostgreSQL connection
     async with httpx.AsyncClient(base_url=world.base, timeout=120) as client:
 
         async def make(i: int) -> None:
             await asyncio.sleep(i / rate)
-            cid = await world.create_chat(client, target.providers[i % len(target.providers)])
+            async with http:
+                cid = await world.create_chat(client, target.providers[i % len(target.providers)])
             created_at[cid] = now()
 
         await asyncio.gather(*(make(i) for i in range(chats)))

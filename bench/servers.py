@@ -226,6 +226,7 @@ def ours_env(port: int, redis_url: str, db: str = OURS_DB, **extra: str) -> dict
             "CHAT_IDLE_DISCONNECT": "38000",
             "CHAT_OFFER_TIMEOUT": "36000",
             "CHAT_AGENT_CAPACITY": "100000",
+            "CHAT_MAX_SOCKETS_PER_USER": "100000",  # scenario 4 opens thousands of sockets per account
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
