@@ -147,7 +147,12 @@ class Crowd:
     def reconnects(self) -> dict:
         outages = [o for c in self.clients for o in c.outages]
         durations = [o["up"] - o["down"] for o in outages]
+        codes: dict[str, int] = {}
+        for c in self.clients:
+            for code in c.close_codes:
+                codes[f"{c.kind}:{code}"] = codes.get(f"{c.kind}:{code}", 0) + 1
         return {
+            "close_codes": codes,
             "reconnects": len(outages),
             "reconnect_p50_s": pct(durations, 50),
             "reconnect_max_s": round(max(durations), 3) if durations else None,

@@ -314,6 +314,7 @@ class Cluster:
         self.proxy: TcpProxy | None = None
         self.servers: list[Daphne] = []
         self.cookies: dict[str, str] = {}
+        self.patients = 0  # member ids already used (one open chat per patient and provider)
 
     def start(self, processes: int = 2) -> Cluster:
         try:
@@ -349,7 +350,8 @@ class Cluster:
         self.redis.stop()
         if self.proxy:
             self.proxy.close()
-        self.db.drop()
+        if not os.environ.get("FAULTS_KEEP_DB"):  # keep it to look at a failure; drop it by hand
+            self.db.drop()
 
     def manage(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -399,6 +401,7 @@ class Cluster:
     async def open_chats(self, provider_names: list[str], count: int) -> list[tuple[str, str]]:
         """`count` chats spread over the providers, each about its own patient: [(provider, chat_id)]."""
         sem = asyncio.Semaphore(10)
+        first, self.patients = self.patients, self.patients + count
 
         async def one(i: int) -> tuple[str, str]:
             name = provider_names[i % len(provider_names)]
@@ -407,7 +410,7 @@ class Cluster:
             body = {
                 "transaction_type": "status_inquiry",
                 "patient": {
-                    "member_id": f"M{i:05d}",
+                    "member_id": f"M{first + i:05d}",
                     "first_name": "Ada",
                     "last_name": "Lovelace",
                     "dob": "1945-01-23",

@@ -83,6 +83,7 @@ async def test_sigkill_one_process_clients_fail_over_and_ladder_fires_once(clust
         "duplicate_warning_frames": sum(1 for w, _ in frames.values() if len(w) != len(set(w))),
         "duplicate_ended_frames": sum(1 for _, e in frames.values() if e > 1),
         **verdict.figures(),
+        **crowd.reconnects(),
     }
     record_figures("3-daphne-kill", figures)
     assert ok and len(failover) == CHATS and max(failover) <= 10, failover
