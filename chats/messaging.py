@@ -63,6 +63,8 @@ def post_message(
             outbox=outbox,
             chat_updates=activity_updates(user, chat, now=now),
         )
+        if user.role == Role.PROVIDER:
+            announce_idle_cleared(chat, outbox)
     return Posted(entry, duplicate=False)
 
 
@@ -75,9 +77,17 @@ def activity_updates(user: User, chat: Chat, *, now: datetime) -> dict[str, obje
     return {"answered_at": now} if chat.answered_at is None else {}
 
 
-def note_typing(user: User, chat_id: uuid.UUID, *, now: datetime) -> Chat:
-    """Authorize a typing frame; a provider's typing restarts their idle clock."""
+def relay_typing(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> None:
+    """Relay a typing frame (never stored); a provider's typing restarts their idle clock."""
     chat = check_may_write(user, Chat.objects.filter(public_id=chat_id).first())
-    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:
-        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(idle_since=now, idle_steps_done=0)
-    return chat
+    updates = activity_updates(user, chat, now=now) if user.role == Role.PROVIDER else {}
+    if updates:
+        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(**updates)
+        announce_idle_cleared(chat, outbox)
+    outbox.chat_frame(chat, {"type": "typing", "sender_role": user.role})
+
+
+def announce_idle_cleared(chat: Chat, outbox: Outbox) -> None:
+    """After a warning, chatter activity clears it: say so, so pages drop their countdown."""
+    if chat.idle_steps_done:
+        outbox.chat_frame(chat, {"type": "idle.cleared"})

@@ -5,6 +5,7 @@ The rules come from the service center's FAQ (CONTRACT.md: Domain rules).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from queueing.hours import Schedule
 MAX_NAME = 100
 MAX_MEMBER_ID = 40
 MAX_REFERENCE = 100
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REFERRAL_SPELLINGS = {"new_referral", "referral", "newreferral", "new_referrals", "referrals", "new"}
 
 
@@ -66,6 +68,8 @@ def bounded_text(body: dict, key: str, limit: int, *, required: bool, code: str 
     if not isinstance(value, str):
         raise invalid(code, f"{key} must be text.", key)
     value = value.strip()
+    if CONTROL_CHARS.search(value):  # PostgreSQL text cannot hold NUL; the rest has no business here
+        raise invalid(code, f"{key} must not contain control characters.", key)
     if required and not value:
         raise invalid(code, f"{key} is required.", key)
     if len(value) > limit:

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.messaging import note_typing, post_message
+from chats.messaging import post_message, relay_typing
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
 from queueing.handoff import close_chat, transfer
@@ -89,16 +89,7 @@ class AgentConsumer(ChatSocket):
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
-        chat_id = self.chat_id_of(frame)
-        await database_sync_to_async(note_typing)(self.user, chat_id, now=timezone.now())
-        await self.channel_layer.group_send(
-            groups.chat_group(chat_id),
-            {
-                "type": "relay.frame",
-                "frame": {"type": "typing", "sender_role": self.user.role},
-                "chat_id": str(chat_id),
-            },
-        )
+        await self.db(relay_typing, self.user, self.chat_id_of(frame))
 
     async def on_transfer(self, frame: dict) -> None:
         to = frame.get("to")

@@ -66,6 +66,8 @@ def require_text(frame: dict) -> str:
     text = frame.get("text")
     if not isinstance(text, str) or not text.strip():
         raise FrameError("bad_frame", "'text' must be non-empty text.")
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it rather than fail to store it
+        raise FrameError("bad_frame", "'text' must not contain NUL characters.")
     if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
         raise FrameError("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
     return text

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.messaging import ChatAccessError, note_typing, post_message
+from chats.messaging import ChatAccessError, post_message, relay_typing
 from chats.snapshots import provider_replay
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
@@ -59,15 +59,7 @@ class ChatConsumer(ChatSocket):
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
-        chat = await database_sync_to_async(note_typing)(self.user, self.chat_id, now=timezone.now())
-        await self.channel_layer.group_send(
-            groups.chat_group(self.chat_id),
-            {
-                "type": "relay.frame",
-                "frame": {"type": "typing", "sender_role": "provider"},
-                "chat_id": str(chat.public_id),
-            },
-        )
+        await self.db(relay_typing, self.user, self.chat_id)
         await self.touch_session()
 
     async def on_end(self, frame: dict) -> None:

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 from chatserver.http import json_error
 from queueing.schedule import current_schedule
 
+MIN_YEAR, MAX_YEAR = 1900, 2200  # the schedule searches a year around `at`; far years overflow datetime
+
 
 @require_GET
 def hours(request: HttpRequest) -> JsonResponse:
@@ -23,6 +25,8 @@ def hours(request: HttpRequest) -> JsonResponse:
             return json_error(400, "invalid_request", f"'at' must be an ISO-8601 date and time, got {raw[:40]!r}.")
         if at.tzinfo is None:
             return json_error(400, "invalid_request", "'at' needs a UTC offset, e.g. 2026-11-23T09:00:00-05:00.")
+        if not MIN_YEAR <= at.year <= MAX_YEAR:
+            return json_error(400, "invalid_request", f"'at' must be between the years {MIN_YEAR} and {MAX_YEAR}.")
     schedule = current_schedule()
     is_open = schedule.is_open(at)
     closes_at = schedule.closes_at(at) if is_open else None

@@ -6,12 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from chats.models import Status
+from chats.models import Chat, Status
 from chats.snapshots import access_provider_chat, entries_after
 from chatserver.accounts.models import User
 from queueing.board import provider_queue_frame
 from queueing.closing import closing_frame
+from queueing.idle import ladder
 from queueing.schedule import current_schedule
+
+
+def idle_seconds_left(chat: Chat, now: datetime) -> int | None:
+    """Seconds until an idle timeout, once a warning has been given (for a page reloaded mid-warning)."""
+    if chat.status != Status.ACTIVE or not chat.idle_steps_done or chat.idle_since is None:
+        return None
+    return max(0, round(ladder()[-1] - (now - chat.idle_since).total_seconds()))
 
 
 def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[dict[str, Any]]:
@@ -28,6 +36,7 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
         "agent": chat.agent.display_name if chat.agent else None,
         "last_seq": chat.last_seq,
         "idle_warnings": min(chat.idle_steps_done, 2),
+        "idle_seconds_left": idle_seconds_left(chat, now),
     }
     frames = [state, *entries_after(chat, after)]
     if queue:

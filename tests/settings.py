@@ -1,12 +1,20 @@
-"""Settings for the test suite: the project's own settings with a dev-safe environment."""
+"""Settings for the test suite: the project's own settings with a dev-safe environment.
+
+The defaults below are applied only while the project's settings are read, then the environment
+is restored, so server processes that tests start do not inherit them (CHAT_TIMERS above all).
+"""
 
 import os
 
+_environment = dict(os.environ)
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("CHAT_HOURS", "Mon-Sun 00:00-24:00")  # rules about hours pass their own schedule
 os.environ.setdefault("CHAT_TIMERS", "0")  # tests fire timers with an injected clock
 
 from chatserver.settings import *  # noqa: E402,F403
+
+os.environ.clear()
+os.environ.update(_environment)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
 

@@ -122,3 +122,28 @@ async def test_configured_ladder_is_used(provider, agent, settings):
     assert await p.type_("idle.warning") == {"type": "idle.warning", "number": 1, "seconds_left": 2}
     await sweep(start + timedelta(seconds=3))
     assert (await p.type_("ended"))["reason"] == "idle_timeout"
+
+
+async def test_reconnecting_mid_warning_shows_the_seconds_left(provider, agent):
+    """chat.state carries the warning count and the seconds left, so a reloaded page can count down."""
+    chat, p, a = await active_chat(provider, agent)
+    await p.close()
+    eight_minutes_ago = (await joined_at(chat["chat_id"])) - timedelta(seconds=480)
+    await sync_to_async(Chat.objects.filter(public_id=chat["chat_id"]).update)(idle_since=eight_minutes_ago)
+    await sweep(eight_minutes_ago + timedelta(seconds=480))
+    p2, _, _ = await connect(provider, chat["ws_url"])
+    state = await p2.type_("chat.state")
+    assert state["idle_warnings"] == 2 and 0 < state["idle_seconds_left"] <= 120
+
+
+async def test_activity_after_a_warning_clears_it_for_both_sides(provider, agent):
+    """`idle.cleared` tells the provider's and the agent's pages to drop the countdown."""
+    chat, p, a = await active_chat(provider, agent)
+    await sweep(await joined_at(chat["chat_id"]) + timedelta(seconds=300))
+    await p.type_("idle.warning")
+    await p.send({"type": "typing"})
+    assert (await a.type_("idle.cleared"))["chat_id"] == chat["chat_id"]
+    await p.type_("idle.cleared")
+    await p.send({"type": "typing"})
+    await a.type_("typing")
+    assert not [f for f in await a.drain() if f["type"] == "idle.cleared"]  # only once per warning
