@@ -9,7 +9,9 @@ A chat counts in the range when it was *requested* in [start, end). For each gro
 - handle: first_accepted_at -> closed_at of answered, ended chats, seconds, p50 and mean;
 - fcr_rate: of answered, ended chats, the share closed `resolved` with no transfer;
 - idle_warnings: `idle_warning` transcript events;  idle_timeouts: chats ended `idle_timeout`;
-- transfers: sum of the chats' transfer counts.
+- transfers: sum of the chats' transfer counts;
+- by_hour: per local hour of the range, the chats waiting at its start (requested, not yet
+  accepted or ended), those requested in it (overall and by type) and their wait p50/p90.
 By agent means the agent of record: who held the chat last (closed it, or held it when it
 ended). Percentiles are nearest-rank: the smallest value with at least p% of values at or below.
 """
@@ -19,9 +21,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count
 
 from chats.models import Chat, CloseReason, Disposition, Entry, Refusal, Status
@@ -80,7 +84,44 @@ def figures(chats: Iterable[dict[str, Any]], refused: int | None, warnings: dict
     }
 
 
-def compute_metrics(start: datetime, end: datetime) -> dict[str, Any]:
+MAX_HOURS = 24 * 31  # the hourly series covers at most a month
+
+
+def waiting_at(rows: list[dict[str, Any]], instant: datetime) -> int:
+    """Chats requested by `instant` and not yet accepted or ended then."""
+    return sum(
+        1
+        for r in rows
+        if r["requested_at"] <= instant
+        and (r["first_accepted_at"] or r["closed_at"] or datetime.max.replace(tzinfo=instant.tzinfo)) > instant
+    )
+
+
+def hourly(rows: list[dict[str, Any]], start: datetime, end: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The day's chart: per local hour, the waiting count at its start, requests by type, waits (minutes)."""
+    hour = start.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    series: list[dict[str, Any]] = []
+    types = sorted({r["transaction_type"] for r in rows})
+    while hour < end and len(series) < MAX_HOURS:
+        following = (hour.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
+        in_hour = [r for r in rows if hour <= r["requested_at"] < following]
+        waits = [w for r in in_hour if (w := seconds(r["requested_at"], r["first_accepted_at"])) is not None]
+        p50, p90 = percentile(waits, 50), percentile(waits, 90)
+        series.append(
+            {
+                "hour": hour.isoformat(),
+                "waiting": waiting_at(rows, hour),
+                "requested": len(in_hour),
+                "requested_by_type": {t: sum(1 for r in in_hour if r["transaction_type"] == t) for t in types},
+                "wait_p50_minutes": round(p50 / 60, 1) if p50 is not None else None,
+                "wait_p90_minutes": round(p90 / 60, 1) if p90 is not None else None,
+            }
+        )
+        hour = following
+    return series
+
+
+def compute_metrics(start: datetime, end: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
     """Overall, by agent and by transaction type, for chats requested in [start, end)."""
     in_range = Chat.objects.filter(requested_at__gte=start, requested_at__lt=end)
     rows: list[dict[str, Any]] = [
@@ -124,6 +165,7 @@ def compute_metrics(start: datetime, end: datetime) -> dict[str, Any]:
             ttype: figures(by_type.get(ttype, []), refused_by_type.get(ttype, 0), warnings)
             for ttype in sorted(set(by_type) | set(refused_by_type))
         },
+        "by_hour": hourly(rows, start, end, zone or ZoneInfo(settings.CHAT_TIMEZONE)),
     }
 
 

@@ -159,3 +159,16 @@ def test_bad_parameters(supervisor):
 def test_nearest_rank_percentile(values, p, expected):
     """Nearest rank: the smallest value with at least p% of the values at or below it."""
     assert percentile(values, p) == expected
+
+
+def test_by_hour_series_for_the_days_chart(floor, supervisor):
+    """24 Eastern hours; 09:00 EST (14:00 UTC) had 5 requests, by type, and the waits; 09:40 E waited."""
+    body = logged_in_client(supervisor).get("/api/metrics/", DAY).json()
+    hours = body["by_hour"]
+    assert len(hours) == 24 and hours[0]["hour"] == "2026-03-02T00:00:00-05:00"
+    nine = hours[9]
+    assert nine["requested"] == 5
+    assert nine["requested_by_type"] == {"add_on": 2, "restaff": 2, "status_inquiry": 1}
+    assert (nine["wait_p50_minutes"], nine["wait_p90_minutes"]) == (1.0, 2.0)  # waits 30, 60, 90, 120 s
+    assert [h["waiting"] for h in hours[9:11]] == [1, 0]  # A was requested at 09:00:00 sharp, accepted at :30
+    assert hours[23]["requested"] == 1 and hours[23]["requested_by_type"]["status_inquiry"] == 1

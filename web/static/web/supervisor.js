@@ -150,19 +150,6 @@
 
   // --- metrics -------------------------------------------------------------------------------------
 
-  function findSeries(data) {
-    var keys = ["hourly", "by_hour", "hours", "series", "timeline", "today"];
-    for (var i = 0; i < keys.length; i++) {
-      var v = data && data[keys[i]];
-      if (Array.isArray(v) && v.length && typeof v[0] === "object") return v;
-      if (v && typeof v === "object" && !Array.isArray(v)) {
-        var nested = findSeries(v);
-        if (nested) return nested;
-      }
-    }
-    return null;
-  }
-
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG, tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
@@ -188,7 +175,7 @@
     var step = (W - P - 16) / Math.max(series.length - 1, 1);
     series.forEach(function (row, i) {
       var x = xKey ? row[xKey] : i;
-      if (typeof x === "string" && /T/.test(x)) x = new Date(x).getHours();
+      if (typeof x === "string" && /T\d\d/.test(x)) x = x.slice(11, 13);  // the hour as the service center reads it
       root_.appendChild(svg("text", { x: P + i * step, y: H - P + 16, class: "tick", "text-anchor": "middle" }, String(x)));
     });
     var legend = el("ul", { className: "legend" });
@@ -202,45 +189,25 @@
     return el("div", {}, [root_, legend]);
   }
 
-  /** The API gives figures for a range: ask hour by hour over the day shown (at most 24 calls). */
-  function hourly(data, box) {
-    var start = new Date(data.from);
-    var end = Math.min(new Date(data.to).getTime(), Date.now(), start.getTime() + 24 * 3600 * 1000);
-    var hours = [];
-    for (var t = start.getTime(); t < end; t += 3600 * 1000) hours.push(t);
-    if (!hours.length || !data.from) {
+  /** The day's two charts from the API's by_hour series: waiting and requests by type; wait times. */
+  function hourly(series, box) {
+    if (!series || !series.length) {
       box.appendChild(el("p", { className: "muted", text: "No hourly figures for this range." }));
       return;
     }
-    box.appendChild(el("p", { className: "muted", text: "Loading the hours…" }));
-    Promise.all(hours.map(function (t) {
-      var from = new Date(t).toISOString();
-      var to = new Date(Math.min(t + 3600 * 1000, end)).toISOString();
-      return getJSON("/api/metrics/?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to));
-    })).then(function (replies) {
-      C.clear(box);
-      var types = {};
-      replies.forEach(function (r) { Object.keys((r.data && r.data.by_transaction_type) || {}).forEach(function (k) { types[k] = true; }); });
-      var requested = replies.map(function (r, i) {
-        var row = { hour: i };
-        Object.keys(types).forEach(function (k) {
-          var group = r.data && r.data.by_transaction_type && r.data.by_transaction_type[k];
-          row[k] = group ? group.requested || 0 : 0;
-        });
-        return row;
-      });
-      var waits = replies.map(function (r, i) {
-        var o = (r.data && r.data.overall) || {};
-        return { hour: i, wait_p50_minutes: (o.wait_p50_seconds || 0) / 60, wait_p90_minutes: (o.wait_p90_seconds || 0) / 60 };
-      });
-      box.appendChild(el("h3", { text: "Chats requested per hour, by transaction type" }));
-      box.appendChild(Object.keys(types).length ? chart(requested) : el("p", { className: "muted", text: "No chats yet today." }));
-      box.appendChild(el("h3", { text: "Wait time per hour (minutes)" }));
-      box.appendChild(chart(waits));
-    }).catch(function () {
-      C.clear(box);
-      box.appendChild(el("p", { className: "muted", text: "Could not load the hourly figures." }));
+    var types = Object.keys(series[0].requested_by_type || {});
+    var load = series.map(function (h) {
+      var row = { hour: h.hour, waiting: h.waiting };
+      types.forEach(function (t) { row[t] = h.requested_by_type[t] || 0; });
+      return row;
     });
+    var waits = series.map(function (h) {
+      return { hour: h.hour, wait_p50_minutes: h.wait_p50_minutes || 0, wait_p90_minutes: h.wait_p90_minutes || 0 };
+    });
+    box.appendChild(el("h3", { text: "Waiting at the start of each hour, and chats requested by transaction type" }));
+    box.appendChild(chart(load));
+    box.appendChild(el("h3", { text: "Wait time per hour (minutes)" }));
+    box.appendChild(chart(waits));
   }
 
   function metricsPage() {
@@ -259,9 +226,8 @@
         }
         say("Metrics loaded.");
         var data = reply.data || {};
-        var series = findSeries(data);
-        if (series) box.appendChild(chart(series));
-        else hourly(data, box);
+        var series = data.by_hour;
+        hourly(series, box);
         var cards = el("div", { className: "stats" });
         Object.keys(data).forEach(function (k) {
           var v = data[k];
