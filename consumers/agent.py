@@ -13,7 +13,7 @@ from chats import groups
 from chats.messaging import post_message, relay_typing
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
-from queueing.handoff import close_chat, transfer
+from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.presence import heartbeat
 from queueing.routing import accept_chat, accept_next, change_status
 
@@ -30,6 +30,7 @@ class AgentConsumer(ChatSocket):
         "transfer": "on_transfer",
         "escalate": "on_escalate",
         "close": "on_close",
+        "join": "on_join",
         "sync": "on_sync",
         "ping": "on_ping",
     }
@@ -103,6 +104,10 @@ class AgentConsumer(ChatSocket):
         if to is not None and not isinstance(to, str):
             raise FrameError("bad_frame", "'to' must be a supervisor's username or null.")
         await self.db(transfer, self.user, self.chat_id_of(frame), to, escalate=True)
+
+    async def on_join(self, frame: dict) -> None:
+        """Extension (supervisors): take over an active chat as the escalation contact."""
+        await self.db(join_as_escalation, self.user, self.chat_id_of(frame))
 
     async def on_close(self, frame: dict) -> None:
         await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))

@@ -17,7 +17,7 @@ from chatserver.accounts.models import Role, User
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since
-from queueing.routing import QueueError, assign, put_back_in_queue, route_waiting
+from queueing.routing import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
 
 
 def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
@@ -107,4 +107,27 @@ def end_by_provider(provider: User, chat_id: uuid.UUID, *, now: datetime, outbox
         publish_queue_changed(now=now, outbox=outbox)
     if not was_waiting:
         route_waiting(now=now, outbox=outbox)  # its agent has room again
+    return chat
+
+
+def join_as_escalation(supervisor: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> Chat:
+    """A supervisor takes over an active chat from its agent as the escalation contact."""
+    if supervisor.role != Role.SUPERVISOR:
+        raise QueueError("forbidden", "Only supervisors can join a chat as the escalation contact.")
+    with transaction.atomic():
+        presence = lock_presence(supervisor, now=now)  # lock order: presence, then chat
+        chat = lock_chat(public_id=chat_id)
+        if chat is None or chat.status != Status.ACTIVE or chat.agent is None:
+            raise QueueError("not_active", "Only an active chat can be joined.")
+        if chat.agent_id == supervisor.pk:
+            raise QueueError("invalid_target", "You already hold this chat.")
+        check_room(supervisor)
+        previous = chat.agent
+        chat.transfer_count += 1
+        chat.save(update_fields=["transfer_count"])
+        text = f"{supervisor.display_name} joined as the escalation contact, taking over from {previous.display_name}"
+        append_event(chat, "escalated", text, now=now, outbox=outbox, actor=supervisor)
+        assign(chat, supervisor, presence, now=now, outbox=outbox, answered=True)
+        release(chat, previous, "escalated", outbox)
+        publish_queue_changed(now=now, outbox=outbox)
     return chat

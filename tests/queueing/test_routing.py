@@ -287,3 +287,23 @@ async def test_waiting_time_in_queue_frame(provider, agent):
     await sync_to_async(Chat.objects.filter(public_id=chat["chat_id"]).update)(requested_at=later(-90))
     a, _, _ = await connect(agent, "/ws/agent/")
     assert 89 <= (await a.type_("agent.state"))["queue"][0]["waiting_seconds"] <= 95
+
+
+async def test_supervisor_joins_an_active_chat_as_the_escalation_contact(provider, agent, supervisor):
+    """The supervisor takes over with the whole transcript; the agent is released; it is recorded."""
+    chat, p, a = await active_chat(provider, agent)
+    s, _, _ = await connect(supervisor, "/ws/agent/")
+    await s.send({"type": "join", "chat_id": chat["chat_id"]})
+    assert (await s.type_("assigned"))["chat"]["chat_id"] == chat["chat_id"]
+    assert (await p.type_("agent.joined"))["name"] == "Sofia Tester"
+    assert (await a.type_("released"))["reason"] == "escalated"
+    event = await sync_to_async(Entry.objects.get)(chat__public_id=chat["chat_id"], event="escalated")
+    assert "taking over from Ana Tester" in event.text
+
+
+async def test_agents_cannot_join_someone_elses_chat(provider, agent, agent2):
+    """`join` is for supervisors only."""
+    chat, p, a = await active_chat(provider, agent)
+    b, _, _ = await connect(agent2, "/ws/agent/")
+    await b.send({"type": "join", "chat_id": chat["chat_id"]})
+    assert (await b.type_("error"))["code"] == "forbidden"

@@ -26,10 +26,19 @@ def test_run_timers_fires_an_overdue_warning(provider, agent):
     chat = Chat.objects.get(public_id=open_chat_for(provider)["chat_id"])
     accept_chat(agent, chat.public_id, now=timezone.now(), outbox=Outbox())
     Chat.objects.filter(pk=chat.pk).update(idle_since=timezone.now() - timedelta(seconds=301))
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}", CHAT_TIMERS="1",
-               CHAT_SWEEP_INTERVAL="0.2")
-    proc = subprocess.Popen([sys.executable, "manage.py", "run_timers", "--settings", "tests.settings"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        CHAT_TIMERS="1",
+        CHAT_SWEEP_INTERVAL="0.2",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_timers", "--settings", "tests.settings"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 20
         while time.time() < deadline and not Entry.objects.filter(chat=chat, event="idle_warning").exists():
