@@ -224,6 +224,9 @@
     this.q(".back-to-queue").addEventListener("click", function () {
       socket.send({ type: "transfer", chat_id: id, to: null });
     });
+    this.q(".escalate").addEventListener("click", function () {
+      socket.send({ type: "escalate", chat_id: id, to: null });  // any available supervisor
+    });
     this.q(".close-form").addEventListener("submit", function (event) {
       event.preventDefault();
       socket.send({ type: "close", chat_id: id, disposition: self.q(".disposition").value });
