@@ -41,11 +41,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def record_figures(scenario: str, figures: dict) -> None:
-    """Print a scenario's figures and keep them as JSON (docs/deploy.md quotes them)."""
+def record_figures(scenario: str, figures: dict, clients: list | None = None) -> None:
+    """Print a scenario's figures and keep them as JSON (docs/deploy.md quotes them), with every
+    client's log: each client_id it sent with its ack seq, and each entry it rendered."""
     figures = {**figures, "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}
     FIGURES_DIR.mkdir(parents=True, exist_ok=True)
     (FIGURES_DIR / f"{scenario}.json").write_text(json.dumps(figures, indent=2, sort_keys=True, default=str))
+    if clients is not None:
+        log = [
+            {
+                "client": c.name,
+                "kind": c.kind,
+                "chat": v.chat_id,
+                "sent": [
+                    {"client_id": x.client_id, "ack_seq": x.acked_seq, "refused": x.refused} for x in v.sent.values()
+                ],
+                "rendered": [
+                    {"seq": f["seq"], "client_id": f.get("client_id"), "event": f.get("event")} for f in v.rendered
+                ],
+            }
+            for c in clients
+            for v in c.views.values()
+        ]
+        (FIGURES_DIR / f"{scenario}-clients.json").write_text(json.dumps(log))
     print(f"\nFIGURES {scenario}: {json.dumps(figures, sort_keys=True, default=str)}")
 
 

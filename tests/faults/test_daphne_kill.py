@@ -85,7 +85,7 @@ async def test_sigkill_one_process_clients_fail_over_and_ladder_fires_once(clust
         **verdict.figures(),
         **crowd.reconnects(),
     }
-    record_figures("3-daphne-kill", figures)
+    record_figures("3-daphne-kill", figures, crowd.clients)
     assert ok and len(failover) == CHATS and max(failover) <= 10, failover
     assert converged
     verdict.assert_clean()

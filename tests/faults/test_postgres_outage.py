@@ -68,7 +68,7 @@ async def test_postgres_cut_no_ack_without_commit_and_clients_converge(cluster):
         **verdict.figures(),
         **crowd.reconnects(),
     }
-    record_figures("4-postgres-outage", figures)
+    record_figures("4-postgres-outage", figures, crowd.clients)
     assert converged, "messages left unacked after PostgreSQL came back"
     verdict.assert_clean()  # every ack names a committed entry with that seq
     assert acks_during == 0, "an ack was sent while the database was unreachable"

@@ -74,7 +74,7 @@ async def test_redis_outage_loses_nothing_and_clients_come_back(cluster):
         **verdict.figures(),
         **crowd.reconnects(),
     }
-    record_figures("2-redis-outage", figures)
+    record_figures("2-redis-outage", figures, crowd.clients)
     assert converged, "messages left unacked after Redis came back"
     verdict.assert_clean()
     assert len(delays) == len(live_again) and max(delays) <= 10, live_again

@@ -64,7 +64,7 @@ async def test_slow_reader_does_not_slow_others_and_gets_everything(cluster):
         "all_ack_p95_s": others["ack_p95_s"],
         **verdict.figures(),
     }
-    record_figures("5-slow-reader", figures)
+    record_figures("5-slow-reader", figures, crowd.clients)
     assert converged
     verdict.assert_clean()
     # "does not slow the other chats": within 1 s, or within 3x their own pace before the flood on a

@@ -44,7 +44,7 @@ async def test_steady_state_cross_process_delivery(cluster):
         **crowd.latencies(),
         **crowd.reconnects(),
     }
-    record_figures("1-steady", figures)
+    record_figures("1-steady", figures, crowd.clients)
     verdict.assert_clean()
     assert verdict.acked == verdict.sent == CHATS * TALK * 2
     assert figures["deliveries_to_peer"] == CHATS * TALK * 2  # each message rendered by the other side

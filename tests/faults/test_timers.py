@@ -49,7 +49,7 @@ async def test_idle_ladder_fires_each_step_once_with_two_processes(cluster):
         "ended_frames": sum(p.chat.ended_frames for p in crowd.providers),
         **verdict.figures(),
     }
-    record_figures("6-idle-ladder", figures)
+    record_figures("6-idle-ladder", figures, crowd.clients)
     assert ended
     assert figures["chats_with_2_warnings"] == figures["chats_with_1_end"] == 20, (warnings, ends)
     assert all(f == [1, 2] for f in frames.values()), frames
@@ -82,7 +82,7 @@ async def test_unanswered_offer_returns_once_with_two_processes(cluster):
         "released_frames": len(released),
         "distinct_released": len(set(released)),
     }
-    record_figures("6-offer-timeout", figures)
+    record_figures("6-offer-timeout", figures, crowd.clients)
     assert figures["chats_returned_once"] == 6, returned
     assert figures["chats_offered_once"] == 6, joined
     assert sorted(released) == sorted(crowd.chats)
