@@ -18,7 +18,9 @@ os.environ.update(_environment)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
 
+# One test database per run, so that several runs on one machine never share one. On SQLite a file
+# (not :memory:) so that threads and live servers share it.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    # A file (not :memory:) so that threads and live servers share it; one per run, so that
-    # several runs on one machine never share a test database.
     DATABASES["default"]["TEST"] = {"NAME": f"/tmp/clickchat-test-{os.getpid()}.sqlite3"}  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_clickchat_{os.getpid()}"}  # noqa: F405
