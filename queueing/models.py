@@ -52,12 +52,20 @@ class PresenceEvent(models.Model):
         ordering = ["-at"]
 
 
+class CannedReplyQuerySet(models.QuerySet["CannedReply"]):
+    def for_console(self) -> list[dict[str, str]]:
+        """What the agent console needs of every canned reply, in title order."""
+        return list(self.order_by("title").values("title", "text", "shortcut"))
+
+
 class CannedReply(models.Model):
     """A reply agents insert with a keystroke (managed in admin)."""
 
     title = models.CharField(max_length=80)
     text = models.TextField()
     shortcut = models.CharField(max_length=20, blank=True)
+
+    objects = CannedReplyQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

@@ -61,7 +61,7 @@ def provider_chat(request: HttpRequest) -> HttpResponse:
 
 @roles_required("agent", "supervisor")
 def agent_console(request: HttpRequest) -> HttpResponse:
-    canned = list(CannedReply.objects.values("title", "text", "shortcut"))
+    canned = CannedReply.objects.for_console()
     return render(
         request,
         "web/agent.html",
