@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -53,7 +55,7 @@ class PresenceEvent(models.Model):
 
 
 class CannedReplyQuerySet(models.QuerySet["CannedReply"]):
-    def for_console(self) -> list[dict[str, str]]:
+    def for_console(self) -> list[dict[str, Any]]:
         """What the agent console needs of every canned reply, in title order."""
         return list(self.order_by("title").values("title", "text", "shortcut"))
 
