@@ -57,7 +57,7 @@ class PresenceEvent(models.Model):
 class CannedReplyQuerySet(models.QuerySet["CannedReply"]):
     def for_console(self) -> list[dict[str, Any]]:
         """What the agent console needs of every canned reply, in title order."""
-        return list(self.order_by("title").values("title", "text", "shortcut"))
+        return [dict(row) for row in self.order_by("title").values("title", "text", "shortcut")]
 
 
 class CannedReply(models.Model):
