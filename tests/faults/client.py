@@ -26,7 +26,7 @@ from typing import Any
 import websockets
 
 HEARTBEAT = 1.0
-DEAD_AFTER = 6.0
+DEAD_AFTER = 10.0  # app-level silence; websocket pings (handled by Daphne itself) catch dead peers sooner
 ACK_OVERDUE = 3.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
 FINAL_CLOSE_CODES = {4401, 4403, 4404, 4408, 4410}
@@ -185,8 +185,10 @@ class ResilientClient:
             self.down_since = None
         self.connected.set()
 
-    async def resume(self, timeout: float = 10.0) -> None:
-        """Drop the connection and come back with ?after=SEQ (the 'last resume' the oracle reads)."""
+    async def resume(self, timeout: float = 30.0) -> bool:
+        """Drop the connection and come back with ?after=SEQ (the 'last resume' the oracle reads).
+
+        True when the client is back (or the server said it has nothing more for it)."""
         before = self.state_count
         if self.conn is not None:
             with contextlib.suppress(Exception):
@@ -195,6 +197,7 @@ class ResilientClient:
         while self.state_count == before and not self.finished and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)  # the replay follows the state frame
+        return self.state_count > before or self.finished
 
     # --- sending --------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ class Crowd:
         self.chats: list[str] = []
         self.talkers: list[asyncio.Task] = []
         self.quiet = False
+        self.not_resumed = 0
 
     @property
     def clients(self) -> list[ResilientClient]:
@@ -103,7 +104,10 @@ class Crowd:
         )
 
     async def final_resume(self) -> None:
-        await asyncio.gather(*(c.resume() for c in self.clients if not c.finished))
+        """Every client drops and resumes once more; the oracle reads what they show after it."""
+        done = await asyncio.gather(*(c.resume() for c in self.clients if not c.finished))
+        self.not_resumed = sum(1 for ok in done if not ok)
+        assert not self.not_resumed, f"{self.not_resumed} clients did not come back for their last resume"
 
     async def stop(self) -> None:
         for t in self.talkers:
