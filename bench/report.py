@@ -42,6 +42,7 @@ def render(rec: dict, json_path: str) -> str:
         f"Machine: nproc={m['nproc']}, CPU `{m['cpu']}`, kernel {m['kernel']}, load average at start "
         f"{m['loadavg_at_start']}; servers pinned to CPU {m['server_cpus']} (taskset: {m['taskset']}), generator "
         f"to CPU {m['generator_cpus']}. PostgreSQL and Redis are not pinned.\n",
+        f"Server measured: `{rec.get('server_dir', '?')}` ({rec.get('server_snapshot', 'working tree')}).\n",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".\n",
     ]
     if rec.get("errors"):
@@ -88,6 +89,8 @@ def render(rec: dict, json_path: str) -> str:
         rows = []
         for name, res in r["2"].items():
             for n, x in res.items():
+                if not isinstance(x, dict):
+                    continue
                 rows.append(
                     [
                         name,
@@ -147,6 +150,7 @@ def render(rec: dict, json_path: str) -> str:
                         s["duplicated"],
                         s["out_of_order"],
                         s["cpu_pct"],
+                        round(s["cpu_pct"] * 10 / s["achieved_per_s"], 2) if s["achieved_per_s"] else None,
                         s["send_lag_ms"]["p99"],
                         "yes" if s["within_target"] else "**no**",
                         "yes" if s.get("sustained", s["within_target"]) else "**no**",
@@ -165,6 +169,7 @@ def render(rec: dict, json_path: str) -> str:
                     "dup",
                     "out of order",
                     "server CPU %",
+                    "server CPU ms/msg",
                     "generator lag p99 ms",
                     "within p99 ≤ 100 ms",
                     "kept up (p99 ≤ 1 s)",
@@ -238,6 +243,8 @@ def render(rec: dict, json_path: str) -> str:
         rows = []
         for _name, res in r["5"].items():
             for k, x in res.items():
+                if not isinstance(x, dict):
+                    continue
                 rows.append(
                     [
                         k,

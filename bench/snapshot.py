@@ -3,10 +3,11 @@
     python -m bench.snapshot --out /tmp/cc-head [--rev HEAD] [--pg-lock-fix]
     python -m bench.run --quick --server-dir /tmp/cc-head
 
-`--pg-lock-fix` applies, to the copy only, the one-line change the chat core needs on
-PostgreSQL at d82efe9: `select_for_update()` combined with `select_related("agent")` (a nullable
-foreign key, so a LEFT OUTER JOIN) fails with "FOR UPDATE cannot be applied to the nullable side
-of an outer join"; `select_for_update(of=("self",))` locks only the chat row, as intended.
+`--pg-lock-fix` applies, to the copy only, the one-line change the chat core needed on
+PostgreSQL up to d9d77bf (fixed in the repository by 1b336ce): `select_for_update()` combined
+with `select_related("agent")` (a nullable foreign key, so a LEFT OUTER JOIN) fails with
+"FOR UPDATE cannot be applied to the nullable side of an outer join";
+`select_for_update(of=("self",))` locks only the chat row, as intended.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def main() -> None:
             r"select_for_update\(\)(\.[^\n]*select_related\(\"agent\"\))", r'select_for_update(of=("self",))\1', text
         )
         path.write_text(fixed)
-        note += f" + pg-lock-fix ({text.count('select_related') and fixed != text})"
+        note += " + pg-lock-fix applied" if fixed != text else " (pg-lock-fix not needed: already locked of self)"
     (out / "BENCH-SNAPSHOT").write_text(note + "\n")
     print(f"{out}: {note}")
 
