@@ -355,13 +355,16 @@ def write_report(rec: dict, json_path: Path) -> None:
 
 
 def merge(paths: list[Path]) -> dict:
-    """Several runs as one record: later runs replace earlier ones scenario by scenario."""
+    """Several runs as one record: later runs replace earlier ones target by target."""
     records = [json.loads(p.read_text()) for p in paths]
     merged = dict(records[-1])
     merged["results"], merged["errors"] = {}, {}
     for rec in records:
-        merged["results"].update(rec.get("results", {}))
-        merged["errors"] = {k: v for k, v in merged["errors"].items() if k.split("/")[0] not in rec["results"]}
+        for scen, by_target in rec.get("results", {}).items():
+            merged["results"].setdefault(scen, {}).update(by_target)
+        merged["errors"] = {
+            k: v for k, v in merged["errors"].items() if k.split("/")[1] not in rec["results"].get(k.split("/")[0], {})
+        }
         merged["errors"].update(rec.get("errors", {}))
         if rec.get("profile_s3_ours"):
             merged["profile_s3_ours"] = rec["profile_s3_ours"]

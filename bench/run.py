@@ -52,7 +52,7 @@ SIZES = {
         "s2_sizes": [20, 50],
         "s2_duration": 15,
         "s3_chats": 40,
-        "s3_steps": [50, 100, 200, 400, 800, 1200, 1600, 2000, 3000],
+        "s3_steps": [10, 25, 50, 100, 200, 400, 800, 1200, 1600, 2000, 3000],
         "s3_step_seconds": 5,
         "s4_sockets": 300,
         "s4_storm": 150,
@@ -70,7 +70,7 @@ SIZES = {
         "s2_sizes": [100, 500, 1000],
         "s2_duration": 60,
         "s3_chats": 200,
-        "s3_steps": [50, 100, 250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000],
+        "s3_steps": [10, 25, 50, 100, 250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000],
         "s3_step_seconds": 10,
         "s4_sockets": 10000,
         "s4_storm": 2000,
@@ -216,7 +216,7 @@ async def scenario(num: int, target: sc.Target, size: dict) -> dict:
     raise ValueError(num)
 
 
-PROFILE_OUT = RESULTS / "profile-s3-ours.txt"
+PROFILE_OUT = RESULTS / f"profile-s3-ours-{time.strftime('%Y%m%d-%H%M%S')}.txt"
 
 
 def start_profile(pid: int) -> subprocess.Popen:
