@@ -30,6 +30,7 @@ async def test_on_postgresql_a_chat_is_routed_and_a_message_acked(cluster):
         await crowd.start(1)
         await crowd.wait_assigned(10)
         assert await crowd.wait_converged(10)
+        await crowd.final_resume()
         verdict = judge(cluster.db, crowd.clients, chat_ids=crowd.chats)
     finally:
         await crowd.stop()
