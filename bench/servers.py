@@ -216,7 +216,11 @@ def ours_env(port: int, redis_url: str, db: str = OURS_DB, **extra: str) -> dict
             "DATABASE_URL": pg_url(db),
             "REDIS_URL": redis_url,
             "SECRET_KEY": "bench-" + "x" * 40,
-            "DEBUG": "1",  # as the contract harness runs it (DEBUG off needs collected static files)
+            # Production settings (DEBUG off: no query logging), minus TLS, which the loopback bench lacks.
+            "DEBUG": "0",
+            "SECURE_COOKIES": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}",
             "CHAT_HOURS": "Mon-Sun 00:00-24:00",
@@ -249,6 +253,7 @@ def ours_prepare(redis_url: str, providers: int, agents: int) -> None:
     pg_recreate(OURS_TEMPLATE)
     env = ours_env(0, redis_url, OURS_TEMPLATE)
     ours_manage(env, "migrate", "--noinput")
+    ours_manage(env, "collectstatic", "--noinput")  # DEBUG off serves hashed static names
     # One process calls the real management command for every account (a process each is slow).
     script = (
         "import io, sys\n"

@@ -48,8 +48,10 @@ def post_message(
     """Store a message once per client_id; a repeat returns the stored entry (same seq)."""
     with transaction.atomic():
         chat = check_may_write(user, lock_chat(public_id=chat_id))
+        # A separate statement, after the lock: on PostgreSQL a subquery inside the locking SELECT
+        # reads the snapshot from before the lock wait and misses a resend committed meanwhile.
         existing = find_by_client_id(chat, client_id)
-        if existing is not None:
+        if existing is not None:  # a resend: answer with what was stored
             return Posted(existing, duplicate=True)
         entry = append_entry(
             chat,

@@ -14,6 +14,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from routing.access_log import AccessLog  # noqa: E402
 from routing.origin import OriginCheck  # noqa: E402
 from routing.timers import StartTimers  # noqa: E402
 from routing.websocket import websocket_urlpatterns  # noqa: E402
@@ -21,7 +22,7 @@ from routing.websocket import websocket_urlpatterns  # noqa: E402
 application = StartTimers(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": AccessLog(django_asgi_app),
             "websocket": OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     )

@@ -84,8 +84,14 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
-if _db["ENGINE"] == "django.db.backends.sqlite3":
+_db = dj_database_url.parse(DATABASE_URL)
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool (Django 5.1+): a connection per database call without connecting each time,
+    # at most DB_POOL_MAX per process however many request threads ASGI starts, and no SELECT 1
+    # health check before every call (a broken connection is dropped by the pool on return).
+    _db["CONN_MAX_AGE"] = 0  # required with the pool: connections go back to it after each call
+    _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DB_POOL_MAX", 20, minimum=1), "timeout": 10}}
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # Many consumers write through threads: take the write lock at BEGIN (no lock upgrades that
     # deadlock), wait instead of failing, and let readers run beside the writer (WAL).
     _db["OPTIONS"] = {
@@ -138,8 +144,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies only over HTTPS in production; SECURE_COOKIES=0 for a plain-HTTP loopback test bench.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)

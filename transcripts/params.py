@@ -8,13 +8,15 @@ without an offset is local too). Ranges are half-open [start, end).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # an OFFSET past this overflows databases' integers long before it means anything
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 class ParamError(ValueError):
@@ -32,11 +34,17 @@ def parse_moment(name: str, text: str, *, end_of_day: bool) -> datetime:
             day = date.fromisoformat(text)
             if end_of_day:
                 day += timedelta(days=1)
-            return datetime.combine(day, time.min, tzinfo=local_zone())
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ParamError(f"'{name}' must be a date (YYYY-MM-DD) or an ISO-8601 time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=local_zone())
+            moment = datetime.combine(day, time.min, tzinfo=local_zone())
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=local_zone())
+        if not MIN_YEAR <= moment.astimezone(UTC).year <= MAX_YEAR:
+            raise ValueError("out of range")
+    except (ValueError, OverflowError):  # far years overflow when shifted to a day's end or to UTC
+        raise ParamError(
+            f"'{name}' must be a date (YYYY-MM-DD) or an ISO-8601 time, between {MIN_YEAR} and {MAX_YEAR}."
+        ) from None
+    return moment
 
 
 def parse_range(start_text: str | None, end_text: str | None) -> tuple[datetime | None, datetime | None]:
@@ -63,6 +71,6 @@ def parse_page(number_text: str | None, size_text: str | None) -> Page:
         size = int(size_text or DEFAULT_PAGE_SIZE)
     except ValueError:
         raise ParamError("'page' and 'page_size' must be whole numbers.") from None
-    if number < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-        raise ParamError(f"'page' starts at 1; 'page_size' is 1 to {MAX_PAGE_SIZE}.")
+    if not 1 <= number <= MAX_PAGE or not 1 <= size <= MAX_PAGE_SIZE:
+        raise ParamError(f"'page' is 1 to {MAX_PAGE}; 'page_size' is 1 to {MAX_PAGE_SIZE}.")
     return Page(number, size)

@@ -95,7 +95,19 @@ class LiveServer:
     def start(self) -> LiveServer:
         log = open(self.workdir / "daphne.log", "w")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatserver.asgi:application"],
+            # as the Procfile runs it: Daphne's own access log (with query strings) off, ours on
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "--access-log",
+                "/dev/null",
+                "chatserver.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env(),
             stdout=log,
