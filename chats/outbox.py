@@ -9,6 +9,7 @@ publish is logged and dropped: clients heal gaps by resuming from the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Outbox:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    queue_snapshot_due: bool = False  # see queueing.board.publish_queue_changed
+    queue_changed: bool = False  # set on commit by queueing.board.publish_queue_changed
 
     def add(self, group: str, event: dict[str, Any]) -> None:
         """Queue `event` for `group`, deliverable once the current transaction commits."""
@@ -40,6 +41,9 @@ class Outbox:
         """Queue a client frame for everyone in a chat: its provider and its agent."""
         self.frame(chat.group, frame, chat_id=str(chat.public_id))
 
+    def mark_queue_changed(self) -> None:
+        self.queue_changed = True
+
     async def publish(self) -> None:
         layer = get_channel_layer()
         items, self.pending = self.pending, []
@@ -48,7 +52,15 @@ class Outbox:
                 await layer.group_send(group, event)
             except Exception:  # the doorbell failed; the entry is stored and resume will deliver it
                 log.warning("channel layer send to %s failed", group, exc_info=True)
+        if self.queue_changed and queue_changed_hook is not None:
+            self.queue_changed = False
+            await queue_changed_hook()
 
     def publish_sync(self) -> None:
-        if self.pending:
+        if self.pending or self.queue_changed:
             async_to_sync(self.publish)()
+
+
+# What to do after publishing an outbox whose transaction changed the queue. Set by the queueing
+# app (queueing.broadcast.queue_changed) when Django starts: chats does not import queueing.
+queue_changed_hook: Callable[[], Awaitable[None]] | None = None

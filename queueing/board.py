@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from chats import groups
-from chats.models import Chat, Status
+from chats.models import Chat, Status, format_case_number
 from chats.outbox import Outbox
 from chatserver.accounts.models import User
 from queueing.models import PresenceStatus
@@ -70,7 +70,7 @@ def waiting_list(now: datetime) -> list[dict[str, Any]]:
     return [
         {
             "chat_id": str(row["public_id"]),
-            "case_number": Chat(id=row["id"]).case_number,
+            "case_number": format_case_number(row["id"]),
             "transaction_type": row["transaction_type"],
             "priority": "discharge_within_24h" if row["discharge_within_24h"] else "normal",
             "waiting_seconds": max(int((now - row["requested_at"]).total_seconds()), 0),
@@ -102,16 +102,13 @@ def provider_queue_frame(chat: Chat, now: datetime) -> dict[str, Any]:
 def publish_queue_changed(*, now: datetime, outbox: Outbox) -> None:
     """Tell every agent console the new waiting list and every waiting provider their place.
 
-    The snapshot is read after the transaction commits (never while it holds claim locks), and
-    once per outbox however many changes the transaction made.
+    Marks the outbox once the transaction commits; queueing.broadcast reads and sends the snapshot
+    after the outbox is published (never while claim locks are held, and debounced per process).
     """
-    if not outbox.queue_snapshot_due:
-        outbox.queue_snapshot_due = True
-        transaction.on_commit(lambda: add_queue_snapshot(now=now, outbox=outbox))
+    transaction.on_commit(outbox.mark_queue_changed)
 
 
 def add_queue_snapshot(*, now: datetime, outbox: Outbox) -> None:
-    outbox.queue_snapshot_due = False
     order = list(Chat.objects.waiting_in_queue_order().values_list("public_id", flat=True))
     capacity, handle = available_capacity(now), mean_handle_seconds()
     waits = [estimate_wait(i + 1, capacity, handle) for i in range(len(order))]

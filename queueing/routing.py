@@ -35,8 +35,12 @@ class QueueError(Exception):
 
 
 def lock_presence(agent: User, *, now: datetime) -> AgentPresence:
-    heartbeat(agent, now=now)
-    return AgentPresence.objects.select_for_update().get(pk=agent.pk)
+    """The agent's presence row, locked (created on an agent's very first claim)."""
+    presence = AgentPresence.objects.select_for_update().filter(pk=agent.pk).first()
+    if presence is None:
+        heartbeat(agent, now=now)
+        presence = AgentPresence.objects.select_for_update().get(pk=agent.pk)
+    return presence
 
 
 def check_room(agent: User) -> None:

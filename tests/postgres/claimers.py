@@ -16,7 +16,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connections  # noqa: E402
+from django.db import close_old_connections, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from chats.outbox import Outbox  # noqa: E402
@@ -37,6 +37,8 @@ def claim_until_empty(agent: User, results: Counter, latencies: list, start: thr
                 results[exc.code] += 1
                 if exc.code in ("queue_empty", "at_capacity"):
                     return
+            finally:
+                close_old_connections()  # back to the pool after each claim, as a request would
     finally:
         connections.close_all()
 
