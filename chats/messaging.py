@@ -10,7 +10,7 @@ from django.db import transaction
 
 from chats.models import Chat, Entry, EntryKind, Status
 from chats.outbox import Outbox
-from chats.transcript import append_entry, find_by_client_id, lock_chat
+from chats.transcript import append_entry, find_by_client_id
 from chatserver.accounts.models import Role, User
 
 
@@ -20,6 +20,24 @@ class ChatAccessError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
+
+
+MESSAGE_PATH_FIELDS = (
+    "id",
+    "public_id",
+    "status",
+    "provider_id",
+    "agent_id",
+    "answered_at",
+    "idle_steps_done",
+    "last_seq",
+    "head_hash",
+)
+
+
+def lock_chat_for_message(chat_id: uuid.UUID) -> Chat | None:
+    """The chat row locked, with only what posting a message reads (no join, no patient fields)."""
+    return Chat.objects.select_for_update().only(*MESSAGE_PATH_FIELDS).filter(public_id=chat_id).first()
 
 
 def check_may_write(user: User, chat: Chat | None) -> Chat:
@@ -47,7 +65,7 @@ def post_message(
 ) -> Posted:
     """Store a message once per client_id; a repeat returns the stored entry (same seq)."""
     with transaction.atomic():
-        chat = check_may_write(user, lock_chat(public_id=chat_id))
+        chat = check_may_write(user, lock_chat_for_message(chat_id))
         # A separate statement, after the lock: on PostgreSQL a subquery inside the locking SELECT
         # reads the snapshot from before the lock wait and misses a resend committed meanwhile.
         existing = find_by_client_id(chat, client_id)

@@ -31,6 +31,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.WAITING, Status.ACTIVE)
+AGENT_JOINED = "agent_joined"  # the transcript event that makes someone the chat's agent (they served it)
 
 
 class CloseReason(models.TextChoices):

@@ -7,7 +7,7 @@ from typing import Any
 
 from chats.frames import entry_frame
 from chats.messaging import ChatAccessError
-from chats.models import Chat, Status
+from chats.models import AGENT_JOINED, Chat, Entry
 from chatserver.accounts.models import User
 
 
@@ -16,15 +16,18 @@ def entries_after(chat: Chat, after: int) -> list[dict[str, Any]]:
 
 
 def access_provider_chat(user: User, chat_id: uuid.UUID) -> Chat:
-    """The chat if this provider may open its socket; ChatAccessError with the reason otherwise."""
+    """The chat if this provider may open its socket (ended ones too, to fetch what they missed)."""
     chat = Chat.objects.select_related("agent").filter(public_id=chat_id).first()
     if chat is None:
         raise ChatAccessError("not_found", "There is no such chat.")
     if not user.may_chat_as_provider or chat.provider_id != user.pk:
         raise ChatAccessError("forbidden", "This chat belongs to someone else.")
-    if chat.status == Status.ENDED:
-        raise ChatAccessError("chat_ended", f"Chat {chat.case_number} has ended.")
     return chat
+
+
+def served_by(chat: Chat, user: User) -> bool:
+    """Did `user` ever join this chat as its agent (or supervisor)?"""
+    return Entry.objects.filter(chat=chat, event=AGENT_JOINED, sender=user).exists()
 
 
 def provider_replay(user: User, chat_id: uuid.UUID, after: int) -> list[dict[str, Any]]:

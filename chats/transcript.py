@@ -29,7 +29,7 @@ def lock_existing_chat(pk: int) -> Chat:
 
 
 def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:
-    return Entry.objects.filter(chat=chat, client_id=client_id).first()
+    return Entry.objects.filter(chat=chat, client_id=client_id).only("id", "seq", "client_id").first()
 
 
 def append_entry(

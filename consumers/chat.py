@@ -46,6 +46,8 @@ class ChatConsumer(ChatSocket):
         self.position: tuple | None = None
         for frame in frames:
             await self.send_json(frame)
+        if frames[0]["status"] == "ended":  # it showed what was missed; nothing more will come
+            await self.close(code=CLOSE_CODES["chat_ended"])
 
     def after_param(self) -> int:
         raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after", ["0"])[0]

@@ -9,7 +9,7 @@ from typing import Any
 from chats.frames import chat_summary
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
-from chats.snapshots import entries_after
+from chats.snapshots import entries_after, served_by
 from chatserver.accounts.models import User
 from queueing.board import waiting_list
 from queueing.presence import capacity_of, heartbeat
@@ -53,7 +53,8 @@ def assigned_frame(agent: User, chat_id: uuid.UUID) -> dict[str, Any] | None:
 
 
 def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[dict[str, Any]]:
-    chat = served_chat(agent, chat_id)
-    if chat is None:
+    """Entries after `after` of a chat this agent serves or served (ended chats too: nothing missed)."""
+    chat = Chat.objects.filter(public_id=chat_id).first()
+    if chat is None or not (chat.agent_id == agent.pk or served_by(chat, agent)):
         raise ChatAccessError("not_your_chat", "You are not serving this chat.")
     return entries_after(chat, after)

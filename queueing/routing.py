@@ -19,7 +19,7 @@ from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 
 from chats import groups
-from chats.models import Chat, Status
+from chats.models import AGENT_JOINED, Chat, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat, lock_existing_chat
 from chatserver.accounts.models import User
@@ -67,7 +67,7 @@ def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, o
     )
     presence.last_assigned_at = now
     presence.save(update_fields=["last_assigned_at"])
-    append_event(chat, "agent_joined", f"{agent.display_name} joined the chat", now=now, outbox=outbox, actor=agent)
+    append_event(chat, AGENT_JOINED, f"{agent.display_name} joined the chat", now=now, outbox=outbox, actor=agent)
     outbox.chat_frame(chat, {"type": "agent.joined", "name": agent.display_name})
     outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
 

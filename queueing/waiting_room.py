@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from chats.frames import ended_frame
 from chats.models import Chat, Status
 from chats.snapshots import access_provider_chat, entries_after
 from chatserver.accounts.models import User
@@ -23,7 +24,11 @@ def idle_seconds_left(chat: Chat, now: datetime) -> int | None:
 
 
 def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[dict[str, Any]]:
-    """chat.state, every entry after `after`, and while waiting the queue place: in send order."""
+    """chat.state, every entry after `after`, and while waiting the queue place: in send order.
+
+    An ended chat still shows what the provider missed, then its `ended` frame: the caller closes
+    the socket (4410) after sending them.
+    """
     chat = access_provider_chat(user, chat_id)
     queue = provider_queue_frame(chat, now) if chat.status == Status.WAITING else None
     state = {
@@ -39,6 +44,8 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
         "idle_seconds_left": idle_seconds_left(chat, now),
     }
     frames = [state, *entries_after(chat, after)]
+    if chat.status == Status.ENDED:
+        frames.append(ended_frame(chat))
     if queue:
         frames.append(queue)
         schedule = current_schedule()

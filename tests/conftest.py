@@ -132,6 +132,14 @@ class Socket:
             frames.append(await self.comm.receive_json_from())
         return frames
 
+    async def closed_with(self, timeout: float = 3) -> int | None:
+        """Read (and keep) frames until the server closes; its close code."""
+        while True:
+            output = await self.comm.receive_output(timeout=timeout)
+            if output["type"] == "websocket.close":
+                return output.get("code")
+            self.pending.append(json.loads(output["text"]))
+
     async def close(self) -> None:
         await self.comm.disconnect()
 

@@ -7,10 +7,9 @@ Providers get their copy through the service center, never through the API.
 
 from __future__ import annotations
 
-from chats.models import Chat, Entry, parse_case_number
+from chats.models import Chat, parse_case_number
+from chats.snapshots import served_by
 from chatserver.accounts.models import User
-
-JOINED = "agent_joined"
 
 
 class TranscriptAccessError(Exception):
@@ -19,15 +18,6 @@ class TranscriptAccessError(Exception):
     def __init__(self, status: int, code: str, message: str, chat: Chat | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.chat = status, code, message, chat
-
-
-def served_by(chat: Chat, user: User) -> bool:
-    return Entry.objects.filter(chat=chat, event=JOINED, sender=user).exists()
-
-
-def served_chat_ids(user: User):
-    """Chat primary keys this user joined as an agent (a subquery)."""
-    return Entry.objects.filter(event=JOINED, sender=user).values("chat_id")
 
 
 def check_supervisor(user: User) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chats.frames import iso
-from chats.models import Chat, Entry
-from transcripts.access import JOINED
+from chats.models import AGENT_JOINED, Chat, Entry
 from transcripts.integrity import ChainCheck, verify_chain
 
 
@@ -18,7 +17,7 @@ def agents_of(entries: list[Entry]) -> list[str]:
     """Everyone who joined the chat as its agent, in the order they joined."""
     names: list[str] = []
     for entry in entries:
-        if entry.event == JOINED and entry.sender_name not in names:
+        if entry.event == AGENT_JOINED and entry.sender_name not in names:
             names.append(entry.sender_name)
     return names
 

@@ -13,9 +13,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from chats.frames import iso
-from chats.models import Chat, Entry, TransactionType, parse_case_number
+from chats.models import AGENT_JOINED, Chat, Entry, TransactionType, parse_case_number
 from chatserver.accounts.models import User
-from transcripts.access import JOINED
 from transcripts.document import patient_json
 from transcripts.params import Page, ParamError
 
@@ -42,7 +41,7 @@ def find_transcripts(
         chats = chats.filter(transaction_type=ttype)
     if username := params.get("agent", "").strip():
         agent = User.objects.filter(username=username).first()
-        joined = Entry.objects.filter(event=JOINED, sender=agent).values("chat_id") if agent else []
+        joined = Entry.objects.filter(event=AGENT_JOINED, sender=agent).values("chat_id") if agent else []
         chats = chats.filter(pk__in=joined)
     if start is not None:
         chats = chats.filter(requested_at__gte=start)
@@ -53,7 +52,7 @@ def find_transcripts(
 
 def agent_names(chat_pks: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
-    joined = Entry.objects.filter(chat_id__in=chat_pks, event=JOINED).order_by("chat_id", "seq")
+    joined = Entry.objects.filter(chat_id__in=chat_pks, event=AGENT_JOINED).order_by("chat_id", "seq")
     for chat_id, name in joined.values_list("chat_id", "sender_name"):
         if name not in names.setdefault(chat_id, []):
             names[chat_id].append(name)

@@ -136,8 +136,41 @@ async def test_connect_codes(provider, make_user):
     assert (await connect(staff, chat["ws_url"]))[2] == 4403
     assert (await connect(provider, f"/ws/chat/{uuid.uuid4()}/"))[2] == 4404
     await sync_to_async(Chat.objects.filter(public_id=chat["chat_id"]).update)(status="ended")
-    assert (await connect(provider, chat["ws_url"]))[2] == 4410
+    ended, _, _ = await connect(provider, chat["ws_url"])
+    assert (await ended.type_("chat.state"))["status"] == "ended"
+    assert await ended.closed_with() == 4410
     assert (await connect(provider, "/ws/agent/"))[2] == 4403
+
+
+async def test_provider_offline_at_the_end_still_gets_the_last_entries(provider, agent):
+    """Reconnecting to an ended chat replays what was missed and the end, then closes 4410."""
+    chat, p, a = await active_chat(provider, agent)
+    cid = await p.message("thanks, I'll wait")
+    last_seen = (await p.type_("ack", client_id=cid))["seq"]
+    await p.close()
+    await a.message("It is approved. Goodbye!", chat_id=chat["chat_id"])
+    await a.type_("ack")
+    await a.send({"type": "close", "chat_id": chat["chat_id"], "disposition": "resolved"})
+    await a.type_("ended")
+    again, _, _ = await connect(provider, f"{chat['ws_url']}?after={last_seen}")
+    assert await again.closed_with() == 4410
+    frames = again.pending
+    assert frames[0]["type"] == "chat.state" and frames[0]["status"] == "ended"
+    assert [f.get("text") for f in frames if f["type"] == "message"] == ["It is approved. Goodbye!"]
+    assert frames[-1] == {"type": "ended", "reason": "agent_closed", "case_number": chat["case_number"]}
+
+
+async def test_agent_can_sync_a_chat_they_served_after_it_ended(provider, agent):
+    """An agent who missed the last lines of an ended chat can still fetch them."""
+    chat, p, a = await active_chat(provider, agent)
+    await p.message("one last thing")
+    await p.type_("ack")
+    await p.send({"type": "end"})
+    await a.type_("ended")
+    await a.drain()
+    await a.send({"type": "sync", "chat_id": chat["chat_id"], "after": 0})
+    replay = [await a.next() for _ in range(5)]
+    assert [f["seq"] for f in replay] == [1, 2, 3, 4, 5] and replay[-1]["event"] == "ended"
 
 
 @pytest.mark.parametrize("origin", [b"http://evil.example", b"null", None])

@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.multiprocess, pytest.mark.timeou
 
 CLUSTER = {"providers": 1, "agents": 1}
 
-# Found and still open:
-# - a participant cannot resume the entries it missed once the chat has ended (strict xfail below).
+# Found and fixed since:
+# - a participant could not resume the entries it missed once the chat had ended: an ended chat
+#   now replays them (and its end) before closing 4410, and agents may sync chats they served.
 
 
 async def test_on_postgresql_a_chat_is_routed_and_a_message_acked(cluster):
@@ -38,15 +39,6 @@ async def test_on_postgresql_a_chat_is_routed_and_a_message_acked(cluster):
     assert verdict.acked == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="consumers/chat.py connect -> chats.snapshots.access_provider_chat raises chat_ended (4410) "
-    "before any replay, and queueing/console.py served_chat/agent_replay serve ACTIVE chats only: a "
-    "participant that missed the last entries (socket down, or a doorbell lost when a process died "
-    "between commit and publish) can never resume them once the chat ended. Fix: on an ended chat, "
-    "accept, send chat.state(status=ended) and every entry after ?after=, then close 4410; let "
-    "agent sync/replay serve chats the agent served, whatever their status.",
-)
 async def test_a_provider_offline_at_the_end_still_gets_the_last_entries(cluster):
     crowd = Crowd(cluster, ["prov0"], ["agent0"], talk_count=1, talk_interval=0.1, agent_talk=False)
     try:

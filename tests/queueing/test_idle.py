@@ -60,7 +60,8 @@ async def test_ladder_fires_with_the_providers_socket_gone(provider, agent):
     assert [e for e, _ in events] == ["idle_warning", "idle_warning", "ended"]
     stored = await sync_to_async(Chat.objects.get)(public_id=chat["chat_id"])
     assert stored.status == "ended" and stored.close_reason == "idle_timeout"
-    assert (await connect(provider, chat["ws_url"]))[2] == 4410
+    ended, _, _ = await connect(provider, chat["ws_url"])
+    assert await ended.closed_with() == 4410
 
 
 async def test_a_late_sweep_fires_every_due_step_in_order(provider, agent):
