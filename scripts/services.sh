@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Make sure the services the suite uses are installed and running: Redis and PostgreSQL (for the
-# multi-process, queue-race and fault tests) and Chromium (for the browser tests). Debian packages.
+# Make sure what the suite uses is installed and running: Redis and PostgreSQL (for the
+# multi-process, queue-race and fault tests), Chromium (browser tests) and the fonts transcript PDFs
+# embed. All from Debian's packages.
 set -euo pipefail
 
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# transcript PDFs embed these so that every patient's name prints (transcripts/pdf_fonts.py)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   apt-get update -qq

@@ -23,6 +23,7 @@ from chats.models import Chat, Disposition, Entry, EntryKind, TransactionType
 from transcripts.document import agents_of, check_integrity, entries_of
 from transcripts.integrity import ChainCheck
 from transcripts.params import local_zone
+from transcripts.pdf_fonts import body_fonts, with_cjk_runs
 
 MARGIN = 0.75 * inch
 
@@ -33,7 +34,7 @@ def local_time(at: datetime | None) -> str:
 
 def text(value: object) -> str:
     """User text made safe for Paragraph markup, line breaks kept."""
-    return escape(str(value)).replace("\r\n", "\n").replace("\n", "<br/>")
+    return with_cjk_runs(escape(str(value)).replace("\r\n", "\n").replace("\n", "<br/>"))
 
 
 def footer_canvas(head: str) -> type[Canvas]:
@@ -52,7 +53,7 @@ def footer_canvas(head: str) -> type[Canvas]:
             total = len(self.pages)
             for page in self.pages:
                 self.__dict__.update(page)
-                self.setFont("Helvetica", 7)
+                self.setFont(body_fonts()[0], 7)
                 self.drawString(MARGIN, 0.5 * inch, f"Integrity (SHA-256 chain head): {head or 'none'}")
                 self.drawRightString(LETTER[0] - MARGIN, 0.5 * inch, f"Page {self._pageNumber} of {total}")
                 super().showPage()
@@ -93,12 +94,14 @@ def entry_flowables(entry: Entry, styles: dict[str, ParagraphStyle]) -> list[Par
 
 def build_styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
+    regular, bold = body_fonts()
+    body = ParagraphStyle("text", parent=base["BodyText"], fontName=regular)
     return {
-        "title": base["Title"],
-        "h2": base["Heading2"],
-        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=9, leading=11),
-        "meta": ParagraphStyle("meta", parent=base["BodyText"], fontSize=8, textColor="#555555", spaceBefore=6),
-        "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=10, leftIndent=12, splitLongWords=1),
+        "title": ParagraphStyle("title", parent=base["Title"], fontName=bold),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=11),
+        "meta": ParagraphStyle("meta", parent=body, fontSize=8, textColor="#555555", spaceBefore=6),
+        "body": ParagraphStyle("body", parent=body, fontSize=10, leftIndent=12, splitLongWords=1),
     }
 
 

@@ -228,14 +228,8 @@ def test_patient_names_in_the_pdf_header_stay_text(provider):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="transcripts/pdf.py draws with Helvetica (WinAnsi): characters outside cp1252 (Vietnamese "
-    "'ễ', CJK names, fullwidth forms, emoji) print as black boxes, so the transcript copy is not "
-    "faithful; fix: register a Unicode TTF (e.g. DejaVuSans via reportlab.pdfbase.ttfonts.TTFont) and "
-    "use it in build_styles() and the footer",
-)
 def test_pdf_prints_names_outside_latin1(provider):
+    """Vietnamese and Chinese names come out of the PDF as they went in (DejaVu Sans + a CJK font)."""
     client = logged_in_client(provider)
     name = "Nguyễn 王小明"
     body = chat_body(
