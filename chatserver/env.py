@@ -60,3 +60,14 @@ def env_seconds_list(name: str, default: list[int], environ: Mapping[str, str] =
     if any(v <= 0 for v in values) or values != sorted(set(values)):
         raise ConfigError(f"{name}: seconds must be positive and increasing, got {environ.get(name)!r}")
     return values
+
+
+def env_host_ports(name: str, environ: Mapping[str, str] = os.environ) -> list[tuple[str, int]]:
+    """`host:port,host:port` as pairs."""
+    pairs = []
+    for item in env_list(name, environ=environ):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"{name}: expected host:port entries, got {item!r}")
+        pairs.append((host, int(port)))
+    return pairs

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from chatserver.env import ConfigError, env_bool, env_int, env_list, env_seconds_list, env_str
+from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list, env_str
 from queueing.hours import HoursError, parse_closed_dates, parse_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,22 +105,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
+# Sentinel instead of one address: REDIS_SENTINELS=host:26379,host2:26379 and REDIS_SENTINEL_MASTER.
+REDIS_SENTINELS = env_host_ports("REDIS_SENTINELS")
+# redis-py caps a pool at 100 connections and raises past that: size it explicitly.
+_redis_pool = {"max_connections": env_int("REDIS_MAX_CONNECTIONS", 500, minimum=1)}
+if REDIS_SENTINELS:
+    _redis_host: dict[str, object] = {
+        "sentinels": REDIS_SENTINELS,
+        "master_name": env_str("REDIS_SENTINEL_MASTER", "mymaster"),
+        **_redis_pool,
+    }
+elif REDIS_URL:
+    _redis_host = {"address": REDIS_URL, **_redis_pool}
+if REDIS_URL or REDIS_SENTINELS:
     CHANNEL_LAYERS = {
         "default": {
-            # The pub/sub layer delivers several times faster than RedisChannelLayer; its drops
-            # on a Redis reconnect are healed by clients resuming from the database (?after=SEQ).
+            # The pub/sub layer delivers several times faster than RedisChannelLayer. It has no
+            # capacity, expiry or group_expiry (groups are Redis subscriptions that live as long
+            # as the socket), and drops messages on a Redis reconnect: clients heal that by
+            # resuming from the database (?after=SEQ, or `sync`).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                # redis-py caps a pool at 100 connections and raises past that; say so explicitly.
-                "hosts": [{"address": REDIS_URL, "max_connections": env_int("REDIS_MAX_CONNECTIONS", 500)}],
-                # Messages waiting for a slow consumer; past this they are dropped (resume heals).
-                "capacity": 1000,
-                # Seconds an undelivered message lives.
-                "expiry": 30,
-                # Agent consoles stay open all day: group membership must outlive any socket.
-                "group_expiry": 7 * 24 * 3600,
-            },
+            "CONFIG": {"hosts": [_redis_host]},
         }
     }
 else:

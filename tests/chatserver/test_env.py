@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatserver.env import ConfigError, env_bool, env_int, env_list, env_seconds_list
+from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +101,11 @@ def test_retention_setting_from_the_environment():
     ).stdout.strip()
     assert run(CHAT_RETENTION_DAYS="30") == "30"
     assert run(CHAT_RETENTION_DAYS="0") == "None"
+
+
+def test_env_host_ports():
+    """Sentinel addresses: host:port pairs; anything else names the bad entry."""
+    assert env_host_ports("H", environ={"H": "a:26379, [::1]:26380"}) == [("a", 26379), ("[::1]", 26380)]
+    for bad in ("a", "a:b", ":1", "a:70000"):
+        with pytest.raises(ConfigError, match=f"H: expected host:port entries, got '{bad}'"):
+            env_host_ports("H", environ={"H": bad})
