@@ -90,7 +90,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # at most DB_POOL_MAX per process however many request threads ASGI starts, and no SELECT 1
     # health check before every call (a broken connection is dropped by the pool on return).
     _db["CONN_MAX_AGE"] = 0  # required with the pool: connections go back to it after each call
-    _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DB_POOL_MAX", 20, minimum=1), "timeout": 10}}
+    # timeout: how long a call waits for a connection; short, so that during an outage frames fail
+    # fast into retryable errors instead of queueing behind the database thread.
+    _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DB_POOL_MAX", 20, minimum=1), "timeout": 3}}
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # Many consumers write through threads: take the write lock at BEGIN (no lock upgrades that
     # deadlock), wait instead of failing, and let readers run beside the writer (WAL).
