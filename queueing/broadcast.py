@@ -8,6 +8,7 @@ the queue at most SNAPSHOT_INTERVAL late, and always the latest one.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 
 from channels.db import database_sync_to_async
@@ -33,8 +34,13 @@ class SnapshotDebouncer:
             await self.send()
         elif not self.trailing_scheduled:
             self.trailing_scheduled = True
-            # a timer, not a task: a short-lived loop (a sync test's) may close before it fires
-            self.loop.call_later(wait, lambda: self.loop.create_task(self.send_trailing()))
+            # A timer, not a task: a short-lived loop (a sync test's) may close before it fires.
+            # An empty context: the caller's may hold asgiref's executor for a request that will
+            # be over when the timer fires, and database_sync_to_async would try to use it.
+            fresh = contextvars.Context()
+            self.loop.call_later(
+                wait, lambda: self.loop.create_task(self.send_trailing(), context=fresh), context=fresh
+            )
 
     async def send_trailing(self) -> None:
         self.trailing_scheduled = False

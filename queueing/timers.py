@@ -8,6 +8,7 @@ Every step is safe to run in any number of processes at once (see queueing.idle 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -59,4 +60,5 @@ def ensure_started() -> None:
     if not settings.CHAT_TIMERS:
         return
     if _task is None or _task.done():
-        _task = asyncio.get_running_loop().create_task(run_forever())
+        # an empty context: the loop outlives the request that happens to start it
+        _task = asyncio.get_running_loop().create_task(run_forever(), context=contextvars.Context())

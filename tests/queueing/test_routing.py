@@ -307,3 +307,14 @@ async def test_agents_cannot_join_someone_elses_chat(provider, agent, agent2):
     b, _, _ = await connect(agent2, "/ws/agent/")
     await b.send({"type": "join", "chat_id": chat["chat_id"]})
     assert (await b.type_("error"))["code"] == "forbidden"
+
+
+async def test_a_burst_of_requests_ends_with_the_full_queue_on_every_console(provider, agent):
+    """Changes inside the debounce window still reach consoles: the trailing snapshot lists them all."""
+    a, _, _ = await connect(agent, "/ws/agent/")
+    await a.type_("agent.state")
+    chats = [await request(provider, f"B{i}") for i in range(3)]  # well inside 200 ms of each other
+    expected = [c["chat_id"] for c in chats]
+    latest = []
+    while latest != expected:
+        latest = [c["chat_id"] for c in (await a.type_("queue", timeout=2))["waiting"]]
