@@ -19,5 +19,8 @@ $PY -m pytest -m "not postgres" -q -p no:cacheprovider "$@"
 echo "== tests on PostgreSQL"
 DATABASE_URL=$PG_URL $PY -m pytest -m postgres -q -p no:cacheprovider "$@"
 
+echo "== dependency audit (fails on a known vulnerability; says so when the service is unreachable)"
+bash scripts/audit.sh
+
 echo "== contract smoke"
 if [ -f ../shared/contract-smoke/smoke.py ]; then $PY ../shared/contract-smoke/smoke.py; else echo "(no ../shared/contract-smoke here: skipped)"; fi
