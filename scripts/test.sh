@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
-export REDIS_TEST_URL=${REDIS_TEST_URL:-redis://127.0.0.1:6379/15}
 
 echo "== lint, types, migrations"
 .venv/bin/ruff check .
