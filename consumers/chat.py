@@ -80,6 +80,8 @@ class ChatConsumer(ChatSocket):
         if frame is None:
             return
         await self.send_json(frame)
+        if frame.get("type") == "agent.joined":
+            self.position = None  # out of the queue: if it comes back, its place is news again
         if frame.get("type") == "ended":
             await self.close(code=IDLE_TIMEOUT_CLOSE if frame.get("reason") == "idle_timeout" else 1000)
 

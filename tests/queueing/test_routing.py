@@ -318,3 +318,19 @@ async def test_a_burst_of_requests_ends_with_the_full_queue_on_every_console(pro
     latest = []
     while latest != expected:
         latest = [c["chat_id"] for c in (await a.type_("queue", timeout=2))["waiting"]]
+
+
+async def test_back_in_the_queue_at_the_same_place_is_announced(provider, make_user, agent):
+    """Returned to the queue at the place and wait it had before, the provider is told again."""
+    chat = await request(provider, "M1")
+    p, _, _ = await connect(provider, chat["ws_url"])
+    await p.drain()
+    other = await sync_to_async(make_user)("provider")
+    await request(other, "M2")  # a queue change while waiting: position 1, same wait, now remembered
+    first = await p.type_("queue")
+    a, _, _ = await connect(agent, "/ws/agent/")  # away: the estimate does not change
+    await a.send({"type": "accept", "chat_id": chat["chat_id"]})
+    await p.type_("agent.joined")
+    await a.send({"type": "transfer", "chat_id": chat["chat_id"], "to": None})
+    again = await p.type_("queue")
+    assert (again["position"], again["estimated_wait_seconds"]) == (first["position"], first["estimated_wait_seconds"])

@@ -321,11 +321,7 @@
   };
 
   AgentChat.prototype.messageItem = function (who, role, at, text) {
-    return el("li", { className: "msg " + (role === "provider" ? "theirs" : "mine") }, [
-      el("span", { className: "meta" }, [el("span", { className: "who", text: who }), " ",
-        el("time", { datetime: at || "", text: C.clock(at) })]),
-      el("span", { className: "body", text: text }),
-    ]);
+    return C.messageItem(who, role !== "provider", at, text);
   };
 
   AgentChat.prototype.entry = function (frame, live) {
@@ -352,9 +348,7 @@
         if (live && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
       }
     } else {
-      this.append(el("li", { className: "system" }, [
-        el("time", { datetime: frame.at || "", text: C.clock(frame.at) }), " ", el("span", { className: "body", text: frame.text }),
-      ]), frame.seq);
+      this.append(C.eventItem(frame), frame.seq);
     }
   };
 

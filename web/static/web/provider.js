@@ -387,11 +387,7 @@
   };
 
   Chat.prototype.messageItem = function (who, role, at, text) {
-    return el("li", { className: "msg " + (role === "provider" ? "mine" : "theirs") }, [
-      el("span", { className: "meta" }, [el("span", { className: "who", text: who }), " ",
-        el("time", { datetime: at || "", text: C.clock(at) })]),
-      el("span", { className: "body", text: text }),
-    ]);
+    return C.messageItem(who, role === "provider", at, text);
   };
 
   Chat.prototype.entry = function (frame) {
@@ -415,10 +411,7 @@
     if (frame.type === "message") {
       this.append(this.messageItem(frame.sender || "", frame.sender_role, frame.at, frame.text), frame.seq);
     } else {
-      this.append(el("li", { className: "system" }, [
-        el("time", { datetime: frame.at || "", text: C.clock(frame.at) }), " ",
-        el("span", { className: "body", text: frame.text }),
-      ]), frame.seq);
+      this.append(C.eventItem(frame), frame.seq);
     }
   };
 

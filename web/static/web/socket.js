@@ -251,6 +251,23 @@
       hex.slice(8, 10).join("") + "-" + hex.slice(10).join("");
   }
 
+  /** One message of a chat log; `mine` puts it on the reader's side. */
+  function messageItem(who, mine, at, text) {
+    return el("li", { className: "msg " + (mine ? "mine" : "theirs") }, [
+      el("span", { className: "meta" }, [el("span", { className: "who", text: who }), " ",
+        el("time", { datetime: at || "", text: clock(at) })]),
+      el("span", { className: "body", text: text }),
+    ]);
+  }
+
+  /** One event of a chat log (requested, joined, warned, transferred, ended…). */
+  function eventItem(frame) {
+    return el("li", { className: "system" }, [
+      el("time", { datetime: frame.at || "", text: clock(frame.at) }), " ",
+      el("span", { className: "body", text: frame.text }),
+    ]);
+  }
+
   function clock(iso) {
     var date = iso ? new Date(iso) : new Date();
     return date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
@@ -281,6 +298,8 @@
     clear: clear,
     uuid: uuid,
     clock: clock,
+    messageItem: messageItem,
+    eventItem: eventItem,
     duration: duration,
     jsonData: jsonData,
     csrfToken: csrfToken,
