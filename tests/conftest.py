@@ -170,6 +170,19 @@ async def connect(user: User | None, path: str, origin: bytes | None = ORIGIN) -
     return socket, True, None
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run, defined once: a second sync_playwright in the same thread fails."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """Each test gets an empty in-memory layer (groups from earlier tests are gone)."""

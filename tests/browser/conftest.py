@@ -178,16 +178,6 @@ def server(server_env: dict[str, str]) -> Iterator[LiveServer]:
     shutil.rmtree(live.workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 class Problems:
     """Page errors, CSP violations and dialogs seen in a context: every test asserts there are none."""
 
