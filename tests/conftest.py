@@ -170,6 +170,18 @@ async def connect(user: User | None, path: str, origin: bytes | None = ORIGIN) -
     return socket, True, None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def close_database_pools(django_db_setup, django_db_blocker):
+    """Close psycopg's pools before the test database is dropped (idle pooled connections block it)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole run, defined once: a second sync_playwright in the same thread fails."""
