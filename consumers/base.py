@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SESSION_TOUCH_SECONDS = 60  # chat activity keeps the 70-minute session alive, saved at most this often
 SESSION_RECHECK_MAX = 300  # re-read the session at least this often (password changes, flushes)
+SESSION_RETRY_SECONDS = 5  # after a database error while checking the session
 FLOOD_REFUSALS = 30  # frames refused for rate in a row before the socket is closed (1008)
 TOO_MANY_SOCKETS = 4429
 POLICY_VIOLATION = 1008
@@ -124,7 +125,11 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         """Close the socket (4401) when the login ends: idle expiry, deactivation, flush."""
         session_key = self.scope["session"].session_key
         while True:
-            expiry = await database_sync_to_async(session_expiry)(session_key, self.user.pk, now=timezone.now())
+            try:
+                expiry = await database_sync_to_async(session_expiry)(session_key, self.user.pk, now=timezone.now())
+            except DatabaseError:  # an outage is not a logout: look again shortly
+                await asyncio.sleep(SESSION_RETRY_SECONDS)
+                continue
             if expiry is None:
                 await self.close(code=SESSION_ENDED)
                 return
