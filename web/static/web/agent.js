@@ -333,12 +333,7 @@
     var mine = frame.client_id && this.pending[frame.client_id];
     if (mine) {
       delete this.pending[frame.client_id];
-      mine.remove();
-      mine.classList.remove("pending", "queued");
-      var state = mine.querySelector(".state");
-      if (state) state.remove();
-      mine.querySelector("time").textContent = C.clock(frame.at);
-      this.append(mine, frame.seq);
+      this.append(C.confirmPending(mine, frame), frame.seq);
       return;
     }
     if (frame.type === "message") {
@@ -356,10 +351,7 @@
     var text = this.text.value.trim();
     if (!text || this.ended) return;
     var clientId = C.uuid();
-    var item = this.messageItem("You", "agent", null, text);
-    item.classList.add("pending");
-    var open = socket.isOpen();
-    item.appendChild(el("span", { className: "state", text: open ? "Sending…" : "Queued: sends when reconnected" }));
+    var item = C.markPending(this.messageItem("You", "agent", null, text), socket.isOpen());
     this.pending[clientId] = item;
     this.log.appendChild(item);
     socket.sendReliable({ type: "message", chat_id: this.id, client_id: clientId, text: text });

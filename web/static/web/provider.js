@@ -399,13 +399,7 @@
     var mine = frame.client_id && this.pending[frame.client_id];
     if (mine) {
       delete this.pending[frame.client_id];
-      mine.remove();
-      mine.classList.remove("pending", "queued");
-      mine.querySelector("time").textContent = C.clock(frame.at);
-      mine.querySelector("time").setAttribute("datetime", frame.at);
-      var state = mine.querySelector(".state");
-      if (state) state.remove();
-      this.append(mine, frame.seq);
+      this.append(C.confirmPending(mine, frame), frame.seq);
       return;
     }
     if (frame.type === "message") {
@@ -419,12 +413,8 @@
     var text = this.text.value.trim();
     if (!text || this.ended) return;
     var clientId = C.uuid();
-    var item = this.messageItem("You", "provider", null, text);
-    item.classList.add("pending");
+    var item = C.markPending(this.messageItem("You", "provider", null, text), this.socket.isOpen());
     item.setAttribute("data-client-id", clientId);
-    var open = this.socket.isOpen();
-    if (!open) item.classList.add("queued");
-    item.appendChild(el("span", { className: "state", text: open ? "Sending…" : "Queued: sends when reconnected" }));
     this.pending[clientId] = item;
     this.log.appendChild(item);
     this.log.scrollTop = this.log.scrollHeight;

@@ -260,6 +260,26 @@
     ]);
   }
 
+  /** Mark a message the user just typed as not yet stored ("Sending…" or queued while offline). */
+  function markPending(item, open) {
+    item.classList.add("pending");
+    if (!open) item.classList.add("queued");
+    item.appendChild(el("span", { className: "state", text: open ? "Sending…" : "Queued: sends when reconnected" }));
+    return item;
+  }
+
+  /** The server stored a pending message: it loses its pending marks and takes the stored time. */
+  function confirmPending(item, frame) {
+    item.remove();
+    item.classList.remove("pending", "queued");
+    var time = item.querySelector("time");
+    time.textContent = clock(frame.at);
+    time.setAttribute("datetime", frame.at || "");
+    var state = item.querySelector(".state");
+    if (state) state.remove();
+    return item;
+  }
+
   /** One event of a chat log (requested, joined, warned, transferred, ended…). */
   function eventItem(frame) {
     return el("li", { className: "system" }, [
@@ -299,6 +319,8 @@
     uuid: uuid,
     clock: clock,
     messageItem: messageItem,
+    markPending: markPending,
+    confirmPending: confirmPending,
     eventItem: eventItem,
     duration: duration,
     jsonData: jsonData,
