@@ -13,6 +13,20 @@ BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 PEERS = ["F1", "F3", "N0"]
 
 
+LATENCY_HEADERS = [
+    "messages", "delivery p50 ms", "delivery p99 ms", "ack p50 ms", "ack p99 ms",
+    "lost", "dup", "out of order", "server CPU %",
+]  # fmt: skip
+
+
+def latency_cells(x: dict) -> list:
+    """One run's latency row: messages, delivery and ack percentiles, correctness, CPU."""
+    return [
+        x["sent"], x["delivery_ms"]["p50"], x["delivery_ms"]["p99"], x["ack_ms"]["p50"], x["ack_ms"]["p99"],
+        x["lost"], x["duplicated"], x["out_of_order"], x["cpu_pct"],
+    ]  # fmt: skip
+
+
 def f(v: Any, nd: int = 1) -> str:
     if v is None:
         return "–"
@@ -49,40 +63,9 @@ def render(rec: dict, json_path: str) -> str:
         parts.append("Errors during the run: " + "; ".join(f"`{k}`: {e}" for k, e in rec["errors"].items()) + "\n")
 
     if "1" in r:
-        rows = []
-        for name, res in r["1"].items():
-            rows.append(
-                [
-                    name,
-                    res["sent"],
-                    res["delivery_ms"]["p50"],
-                    res["delivery_ms"]["p99"],
-                    res["ack_ms"]["p50"],
-                    res["ack_ms"]["p99"],
-                    res["lost"],
-                    res["duplicated"],
-                    res["out_of_order"],
-                    res["cpu_pct"],
-                ]
-            )
+        rows = [[name, *latency_cells(res)] for name, res in r["1"].items()]
         parts.append("### Scenario 1: one chat, one message in flight (target p99 ≤ 5 ms)\n")
-        parts.append(
-            table(
-                [
-                    "target",
-                    "messages",
-                    "delivery p50 ms",
-                    "delivery p99 ms",
-                    "ack p50 ms",
-                    "ack p99 ms",
-                    "lost",
-                    "dup",
-                    "out of order",
-                    "server CPU %",
-                ],
-                rows,
-            )
-        )
+        parts.append(table(["target", *LATENCY_HEADERS], rows))
         parts.append(_ratios(r["1"], lambda x: x["delivery_ms"]["p99"], "delivery p99", lower_better=True))
 
     if "2" in r:
@@ -91,45 +74,12 @@ def render(rec: dict, json_path: str) -> str:
             for n, x in res.items():
                 if not isinstance(x, dict):
                     continue
-                rows.append(
-                    [
-                        name,
-                        n,
-                        x["sent"],
-                        x["delivery_ms"]["p50"],
-                        x["delivery_ms"]["p99"],
-                        x["ack_ms"]["p50"],
-                        x["ack_ms"]["p99"],
-                        x["lost"],
-                        x["duplicated"],
-                        x["out_of_order"],
-                        x["cpu_pct"],
-                        x["rss_mib"],
-                    ]
-                )
+                rows.append([name, n, *latency_cells(x), x["rss_mib"]])
         parts.append(
             "\n### Scenario 2: concurrent chats at human rate, 0.2 msg/s per side "
             "(target p99 ≤ 50 ms at 1,000 chats, 0 lost/dup/out of order)\n"
         )
-        parts.append(
-            table(
-                [
-                    "target",
-                    "chats",
-                    "messages",
-                    "delivery p50 ms",
-                    "delivery p99 ms",
-                    "ack p50 ms",
-                    "ack p99 ms",
-                    "lost",
-                    "dup",
-                    "out of order",
-                    "server CPU %",
-                    "server RSS MiB",
-                ],
-                rows,
-            )
-        )
+        parts.append(table(["target", "chats", *LATENCY_HEADERS, "server RSS MiB"], rows))
 
     if "3" in r:
         parts.append(
