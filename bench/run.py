@@ -29,6 +29,7 @@ from bench.report import write_report
 from bench.servers import (
     LOGDIR,
     NCPU,
+    OUR_SERVERS,
     OURS_DB,
     PEERS_DB,
     PG_ADMIN,
@@ -86,12 +87,12 @@ SIZES = {
 }
 
 TARGETS = {
-    1: ["ours", "F1", "F3", "N0"],
-    2: ["ours", "F1", "F3", "N0"],
-    3: ["ours", "F1", "F3", "N0"],
-    4: ["ours", "F1", "N0"],
+    1: ["ours", "ours-uvicorn", "F1", "F3", "N0"],
+    2: ["ours", "ours-uvicorn", "F1", "F3", "N0"],
+    3: ["ours", "ours-uvicorn", "F1", "F3", "N0"],
+    4: ["ours", "ours-uvicorn", "F1", "N0"],
     5: ["ours"],
-    6: ["ours", "F1", "N0"],
+    6: ["ours", "ours-uvicorn", "F1", "N0"],
 }
 
 
@@ -101,6 +102,7 @@ def versions() -> dict[str, str]:
         "Django",
         "channels",
         "daphne",
+        "uvicorn",
         "channels-redis",
         "redis",
         "websockets",
@@ -151,16 +153,17 @@ def machine() -> dict[str, str]:
 
 
 async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) -> dict:
-    proc = ours_server(redis.url) if target_name == "ours" else peer_server(target_name, redis.url)
+    ours = target_name in OUR_SERVERS
+    proc = ours_server(redis.url, target_name) if ours else peer_server(target_name, redis.url)
     CONN_MAX.clear()
     proc.start()
     target = sc.Target(
         target_name, proc, [f"bp{i}" for i in range(size["providers"])], [f"ba{i}" for i in range(size["agents"])]
     )
     spies: list[subprocess.Popen] = []
-    if profile and num == 3 and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
+    if profile and num == 3 and ours and (Path(PY).parent / "py-spy").exists():
         target.on_load = lambda: spies.append(start_profile(proc.proc.pid))
-    db = OURS_DB if target_name == "ours" else PEERS_DB
+    db = OURS_DB if ours else PEERS_DB
     watch = asyncio.get_running_loop().create_task(watch_connections(db))
     try:
         return {**(await scenario(num, target, size)), "pg_connections_max": watch_max(watch)}

@@ -30,7 +30,7 @@ from bench.servers import CpuWindow, Proc
 
 @dataclass
 class Target:
-    name: str  # ours, F1, F3, N0
+    name: str  # ours (Daphne), ours-uvicorn, F1, F3, N0
     proc: Proc
     providers: list[str]
     agents: list[str]
@@ -38,7 +38,7 @@ class Target:
 
     @property
     def ours(self) -> bool:
-        return self.name == "ours"
+        return self.name.startswith("ours")
 
 
 AGENT_CHATS = 3  # chats per agent console, as CHAT_AGENT_CAPACITY's default

@@ -270,11 +270,19 @@ def ours_prepare(redis_url: str, providers: int, agents: int) -> None:
     ours_manage(env, "shell", "-c", script)
 
 
-def ours_server(redis_url: str, **extra: str) -> Proc:
+OUR_SERVERS = {"ours": "daphne", "ours-uvicorn": "uvicorn"}  # the same app under either ASGI server
+
+
+def ours_server(redis_url: str, name: str = "ours", **extra: str) -> Proc:
     pg_recreate(OURS_DB, OURS_TEMPLATE)
     port = free_port()
-    argv = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"]
-    return Proc("ours", argv, ours_env(port, redis_url, **extra), SERVER_DIR, port, health="/healthz")
+    if OUR_SERVERS[name] == "uvicorn":  # as the Procfile's alternative runs it: uvloop, httptools
+        argv = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+        argv += ["--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "off"]
+        argv += ["--ws-per-message-deflate", "false", "chatserver.asgi:application"]
+    else:
+        argv = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"]
+    return Proc(name, argv, ours_env(port, redis_url, **extra), SERVER_DIR, port, health="/healthz")
 
 
 # --- peers -----------------------------------------------------------------------------------
