@@ -21,14 +21,21 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 
+def at_once(callback: Callable[[], None]) -> None:
+    callback()
+
+
 @dataclass
 class Outbox:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     queue_changed: bool = False  # set on commit by queueing.board.publish_queue_changed
+    # How an event waits for the commit: Django's on_commit, or `at_once` for a caller that adds
+    # events only after its own COMMIT returned (the async message store, chats.pg_store).
+    on_commit: Callable[[Callable[[], None]], None] = transaction.on_commit
 
     def add(self, group: str, event: dict[str, Any]) -> None:
         """Queue `event` for `group`, deliverable once the current transaction commits."""
-        transaction.on_commit(partial(self.pending.append, (group, event)))
+        self.on_commit(partial(self.pending.append, (group, event)))
 
     def frame(self, group: str, frame: dict[str, Any], chat_id: str | None = None) -> None:
         """Queue a client frame for every socket in `group` (agents' copies get `chat_id` added)."""

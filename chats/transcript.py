@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from chats.frames import entry_frame
 from chats.models import Chat, Entry, EntryKind, RedactedOriginal, SenderRole
@@ -32,25 +33,22 @@ def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:
     return Entry.objects.filter(chat=chat, client_id=client_id).only("id", "seq", "client_id").first()
 
 
-def append_entry(
+def new_entry(
     chat: Chat,
     *,
     kind: str,
     sender_role: str,
     text: str,
     now: datetime,
-    outbox: Outbox,
     sender_id: int | None = None,
     sender_name: str = "",
     event: str = "",
     client_id: uuid.UUID | None = None,
-    chat_updates: Mapping[str, object] | None = None,
-) -> Entry:
-    """Store the next entry of a locked chat and queue its broadcast. Trusts its inputs.
+) -> tuple[Entry, str | None]:
+    """The next entry of a locked chat, unsaved and chained, and the original text if it was masked.
 
     Message text is stored (and broadcast) with SSN- and card-like numbers masked; the original
     goes to RedactedOriginal, readable only by supervisors through an audited action.
-    `chat_updates` are further chat fields to set in the same UPDATE (one round trip, not two).
     """
     redaction = redact(text) if kind == EntryKind.MESSAGE else None
     original, text = (text, redaction.text) if redaction and redaction.changed else (None, text)
@@ -80,12 +78,33 @@ def append_entry(
         text_sha256=digest,
         at=now,
     )
+    return entry, original
+
+
+def entry_event(chat: Chat, entry: Entry) -> tuple[str, dict]:
+    """The channel-layer event that shows a stored entry to everyone in the chat."""
+    return chat.group, {"type": "relay.frame", "frame": entry_frame(entry), "chat_id": str(chat.public_id)}
+
+
+def append_entry(
+    chat: Chat,
+    *,
+    outbox: Outbox,
+    chat_updates: Mapping[str, object] | None = None,
+    **fields: Any,
+) -> Entry:
+    """Store the next entry of a locked chat (`new_entry` fields) and queue its broadcast.
+
+    Trusts its inputs. `chat_updates` are further chat fields to set in the same UPDATE (one
+    round trip, not two).
+    """
+    entry, original = new_entry(chat, **fields)
     entry.save(force_insert=True)
     if original is not None:
         RedactedOriginal.objects.create(entry=entry, text=original)
-    chat.last_seq, chat.head_hash = seq, entry.hash
-    Chat.objects.filter(pk=chat.pk).update(last_seq=seq, head_hash=entry.hash, **(chat_updates or {}))
-    outbox.add(chat.group, {"type": "relay.frame", "frame": entry_frame(entry), "chat_id": str(chat.public_id)})
+    chat.last_seq, chat.head_hash = entry.seq, entry.hash
+    Chat.objects.filter(pk=chat.pk).update(last_seq=entry.seq, head_hash=entry.hash, **(chat_updates or {}))
+    outbox.add(*entry_event(chat, entry))
     return entry
 
 

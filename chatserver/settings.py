@@ -103,6 +103,8 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["CONN_MAX_AGE"] = 0  # SQLite connections are cheap; persistent ones pin the file on tests
 DATABASES = {"default": _db}
+# Messages on PostgreSQL are stored from the event loop through their own async pool (chats.pg_store).
+DB_ASYNC_POOL_MAX = env_int("DB_ASYNC_POOL_MAX", 10, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------

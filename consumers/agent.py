@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.messaging import post_message, relay_typing
+from chats.messaging import relay_typing
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
 from queueing.handoff import close_chat, join_as_escalation, transfer
@@ -83,7 +83,7 @@ class AgentConsumer(ChatSocket):
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
-        posted = await self.db(post_message, self.user, chat_id, client_id, text)
+        posted = await self.post_message(chat_id, client_id, text)
         await self.send_json(
             {"type": "ack", "chat_id": str(chat_id), "client_id": str(client_id), "seq": posted.entry.seq}
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import time
@@ -22,9 +23,9 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from chats import groups
+from chats import groups, messaging, pg_store
 from chats.frames import error_frame
-from chats.messaging import ChatAccessError
+from chats.messaging import ChatAccessError, Posted
 from chats.outbox import Outbox
 from chatserver.accounts.sessions import session_expiry
 from consumers.ratelimit import TokenBucket
@@ -97,11 +98,21 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         return self.scope["user"]
 
     async def db(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run one domain function (one transaction) on the database thread, then publish its events."""
+        """Run one domain function (one transaction), then publish its events.
+
+        A sync function runs on the database thread; an async one (the PostgreSQL message store)
+        runs here on the event loop.
+        """
         outbox = Outbox()
-        result = await database_sync_to_async(func)(*args, now=timezone.now(), outbox=outbox, **kwargs)
+        run = func if inspect.iscoroutinefunction(func) else database_sync_to_async(func)
+        result = await run(*args, now=timezone.now(), outbox=outbox, **kwargs)
         await outbox.publish()
         return result
+
+    async def post_message(self, chat_id: uuid.UUID, client_id: uuid.UUID, text: str) -> Posted:
+        """Store a message once per client_id: on PostgreSQL from the event loop, else on the database thread."""
+        store = pg_store.post_message if pg_store.enabled() else messaging.post_message
+        return await self.db(store, self.user, chat_id, client_id, text)
 
     async def start_session(self) -> bool:
         """Set up what every socket of a logged-in user needs; False (and closed) if over the cap."""

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.messaging import ChatAccessError, post_message, relay_typing
+from chats.messaging import ChatAccessError, relay_typing
 from chats.snapshots import provider_replay
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
@@ -56,7 +56,7 @@ class ChatConsumer(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         client_id = require_uuid(frame, "client_id")
         text = require_text(frame)
-        posted = await self.db(post_message, self.user, self.chat_id, client_id, text)
+        posted = await self.post_message(self.chat_id, client_id, text)
         await self.send_json({"type": "ack", "client_id": str(client_id), "seq": posted.entry.seq})
         await self.touch_session()
 

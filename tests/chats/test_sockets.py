@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from chats.models import Chat, Entry
 from tests.conftest import connect, open_chat_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# postgres_too: messages take another path on PostgreSQL (chats.pg_store); both must hold.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
 
 
 async def active_chat(provider, agent):

@@ -10,7 +10,8 @@ from tests.chats.test_sockets import active_chat
 from tests.conftest import connect
 from tests.queueing.helpers import sweep
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# postgres_too: messages take another path on PostgreSQL (chats.pg_store); both must hold.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
 
 
 async def joined_at(chat_id):
