@@ -50,8 +50,7 @@ def new_entry(
     Message text is stored (and broadcast) with SSN- and card-like numbers masked; the original
     goes to RedactedOriginal, readable only by supervisors through an audited action.
     """
-    redaction = redact(text) if kind == EntryKind.MESSAGE else None
-    original, text = (text, redaction.text) if redaction and redaction.changed else (None, text)
+    text, original = masked(text, kind)
     seq = chat.last_seq + 1
     digest = text_digest(text)
     entry = Entry(
@@ -79,6 +78,12 @@ def new_entry(
         at=now,
     )
     return entry, original
+
+
+def masked(text: str, kind: str) -> tuple[str, str | None]:
+    """A message's text as stored and shown (SSN- and card-like numbers masked), and the original if changed."""
+    redaction = redact(text) if kind == EntryKind.MESSAGE else None
+    return (redaction.text, text) if redaction and redaction.changed else (text, None)
 
 
 def entry_event(chat: Chat, entry: Entry) -> tuple[str, dict]:

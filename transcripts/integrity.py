@@ -33,6 +33,26 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def canonical_around_seq(
+    *, chat_key: str, kind: str, event: str, sender_role: str, sender_name: str, text_sha256: str, at: datetime
+) -> tuple[str, str]:
+    """An entry's canonical form split around its seq: canonical = head + str(seq) + tail.
+
+    The PostgreSQL message store (chats.pg_store) sends head and tail and finishes the hash in
+    SQL once the chat is locked and the seq known, so the canonical form is defined only here.
+    """
+    compact = {"separators": (",", ":"), "ensure_ascii": True}
+    head = json.dumps([chat_key], **compact)[:-1] + ","  # type: ignore[arg-type]
+    rest = [kind, event, sender_role, sender_name, text_sha256, at.astimezone(UTC).isoformat()]
+    tail = "," + json.dumps(rest, **compact)[1:]  # type: ignore[arg-type]
+    return head, tail
+
+
+def chain_hash(prev_hash: str, head: str, seq: int, tail: str) -> str:
+    """sha256(previous hash + canonical entry), as hex (ASCII throughout: ensure_ascii)."""
+    return hashlib.sha256(f"{prev_hash}{head}{seq}{tail}".encode("ascii")).hexdigest()
+
+
 def entry_hash(
     prev_hash: str,
     *,
@@ -45,12 +65,16 @@ def entry_hash(
     text_sha256: str,
     at: datetime,
 ) -> str:
-    canonical = json.dumps(
-        [chat_key, seq, kind, event, sender_role, sender_name, text_sha256, at.astimezone(UTC).isoformat()],
-        separators=(",", ":"),
-        ensure_ascii=True,
+    head, tail = canonical_around_seq(
+        chat_key=chat_key,
+        kind=kind,
+        event=event,
+        sender_role=sender_role,
+        sender_name=sender_name,
+        text_sha256=text_sha256,
+        at=at,
     )
-    return hashlib.sha256((prev_hash + canonical).encode("ascii")).hexdigest()
+    return chain_hash(prev_hash, head, seq, tail)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from chats import pg_store
+from chats import messaging, pg_store
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Entry, Status
 from chats.outbox import Outbox
@@ -86,6 +86,105 @@ async def test_provider_message_clears_the_idle_ladder_and_an_agents_first_answe
     assert chat.idle_steps_done == 0 and chat.idle_since is not None and chat.answered_at is not None
     frames = [event["frame"]["type"] for _, event in outbox.pending]
     assert frames == ["message", "idle.cleared"]  # the countdown goes away on both pages
+
+
+SITUATIONS = [  # (chat state, who writes)
+    (state, writer)
+    for state in ("waiting", "active", "warned", "answered", "ended")
+    for writer in ("its provider", "another provider", "its agent", "another agent", "a supervisor")
+]
+
+
+@sync_to_async
+def chat_in(state: str, make_user, member_id: str) -> tuple[Chat, dict]:
+    """A chat in `state` with everyone who might try to write to it."""
+    people = {
+        "its provider": make_user("provider"),
+        "another provider": make_user("provider"),
+        "its agent": make_user("agent"),
+        "another agent": make_user("agent"),
+        "a supervisor": make_user("supervisor"),
+    }
+    now = timezone.now()
+    chat, _ = request_chat(people["its provider"], chat_body(member_id=member_id), now=now, outbox=Outbox())
+    if state != "waiting":
+        accept_chat(people["its agent"], chat.public_id, now=now, outbox=Outbox())
+    if state == "warned":
+        sweep_idle(now=now + timedelta(seconds=settings_idle_first() + 1), outbox=Outbox())
+    if state == "answered":
+        messaging.post_message(people["its agent"], chat.public_id, uuid.uuid4(), "hi", now=now, outbox=Outbox())
+    if state == "ended":
+        close_chat(people["its agent"], chat.public_id, "resolved", now=now, outbox=Outbox())
+    return Chat.objects.get(pk=chat.pk), people
+
+
+def settings_idle_first() -> int:
+    from django.conf import settings
+
+    return settings.CHAT_IDLE_WARNINGS[0]
+
+
+@sync_to_async
+def outcome_of_portable(user, chat: Chat, client_id, text, now):
+    outbox = Outbox()
+    try:
+        posted = messaging.post_message(user, chat.public_id, client_id, text, now=now, outbox=outbox)
+    except ChatAccessError as exc:
+        return ("refused", exc.code, exc.message), []
+    return ("stored", posted.entry.seq), [event["frame"]["type"] for _, event in outbox.pending]
+
+
+async def outcome_of_pg_store(user, chat: Chat, client_id, text, now):
+    outbox = Outbox()
+    try:
+        posted = await pg_store.post_message(user, chat.public_id, client_id, text, now=now, outbox=outbox)
+    except ChatAccessError as exc:
+        return ("refused", exc.code, exc.message), []
+    return ("stored", posted.entry.seq), [event["frame"]["type"] for _, event in outbox.pending]
+
+
+@sync_to_async
+def what_was_stored(chat: Chat) -> dict:
+    """The rows a post leaves, minus identities that differ between two chats."""
+    chat.refresh_from_db()
+    last = chat.entries.order_by("seq").last()
+    entry = {f: getattr(last, f) for f in ("seq", "kind", "sender_role", "sender_name", "text", "text_sha256", "at")}
+    original = getattr(last, "original", None)
+    fields = ("status", "last_seq", "idle_since", "idle_steps_done", "answered_at")
+    return {
+        "chat": {f: getattr(chat, f) for f in fields},
+        "entry": entry,
+        "original": original.text if original else None,
+        "chain": verify_chain(str(chat.public_id), chat.entries.order_by("seq"), chat.head_hash).verified,
+    }
+
+
+@pytest.mark.parametrize(("state", "writer"), SITUATIONS)
+async def test_both_paths_give_the_same_answer_and_leave_the_same_rows(state, writer, make_user):
+    """The SQL function mirrors check_may_write and activity_updates: every situation, both paths."""
+    results = []
+    for index, post_with in enumerate((outcome_of_portable, outcome_of_pg_store)):
+        chat, people = await chat_in(state, make_user, f"CMP{index}{uuid.uuid4().hex[:6]}")
+        now = timezone.now()
+        text = "Card 4111 1111 1111 1111, thanks"  # masked, original kept aside
+        outcome, frames = await post_with(people[writer], chat, uuid.uuid4(), text, now)
+        rows = await what_was_stored(chat)
+        if rows["chat"]["idle_since"] == now:
+            rows["chat"]["idle_since"] = "now"
+        if rows["chat"]["answered_at"] == now:
+            rows["chat"]["answered_at"] = "now"
+        rows["chat"]["idle_since"] = rows["chat"]["idle_since"] if rows["chat"]["idle_since"] == "now" else "kept"
+        rows["chat"]["answered_at"] = rows["chat"]["answered_at"] if rows["chat"]["answered_at"] == "now" else "kept"
+        if rows["entry"]["at"] != now:  # not this post's entry: only where the transcript stands
+            rows["entry"] = {"seq": rows["entry"]["seq"]}
+        else:
+            rows["entry"]["sender_name"] = rows["entry"]["sender_name"] == people[writer].display_name
+            rows["entry"]["at"] = "now"
+        outcome = tuple(str(part).replace(chat.case_number, "<case>") for part in outcome)
+        results.append((outcome, frames, rows))
+    portable, pg = results
+    assert pg == portable
+    assert portable[2]["chain"]
 
 
 async def test_refusals_match_the_portable_path(provider, agent, make_user):
