@@ -145,6 +145,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.session_touched = time.monotonic()
         await self.join(groups.user_group(self.user.pk))
         self.watcher = asyncio.get_running_loop().create_task(self.watch_session())
+        if pg_store.enabled():  # opened at a process's first socket, so its first message finds a connection
+            await pg_store.pool_for_this_loop()
         return True
 
     async def watch_session(self) -> None:
