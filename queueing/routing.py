@@ -77,20 +77,30 @@ def take_waiting(chat_pk: int, agent: User, *, now: datetime) -> bool:
     return bool(Chat.objects.filter(pk=chat_pk, status=Status.WAITING).update(agent=agent, offered_at=now))
 
 
+def refuse_unclaimable(agent: User, chat: Chat | None) -> Chat:
+    """The chat if `agent` may still try to claim it: waiting, or already offered to them."""
+    if chat is None:
+        raise QueueError("not_found", "There is no such chat.")
+    if chat.status == Status.ENDED:
+        raise QueueError("chat_gone", f"Chat {chat.case_number} has ended.")
+    if chat.status == Status.ACTIVE and chat.agent_id != agent.pk:
+        raise QueueError("already_taken", f"Another agent already took chat {chat.case_number}.")
+    return chat
+
+
 def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> Chat:
     """A targeted accept of a waiting chat (or answering an offer already made to this agent)."""
+    # An unlocked look first: when many consoles race for one chat, the losers learn it from one
+    # read instead of a write transaction each (an answer true when read; the locked path re-checks).
+    refuse_unclaimable(agent, Chat.objects.filter(public_id=chat_id).first())
     with transaction.atomic():
         presence = lock_presence(agent, now=now)
-        chat = Chat.objects.filter(public_id=chat_id).first()
-        if chat is None:
-            raise QueueError("not_found", "There is no such chat.")
-        if chat.status == Status.ACTIVE and chat.agent_id == agent.pk:
+        chat = refuse_unclaimable(agent, Chat.objects.filter(public_id=chat_id).first())
+        if chat.status == Status.ACTIVE:  # an offer made to this agent: answering it
             if chat.answered_at is None:
                 Chat.objects.filter(pk=chat.pk).update(answered_at=now)
             outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
             return chat
-        if chat.status == Status.ENDED:
-            raise QueueError("chat_gone", f"Chat {chat.case_number} has ended.")
         check_room(agent)
         if not take_waiting(chat.pk, agent, now=now):
             raise QueueError("already_taken", f"Another agent already took chat {chat.case_number}.")
