@@ -87,12 +87,12 @@ SIZES = {
 }
 
 TARGETS = {
-    1: ["ours", "ours-uvicorn", "F1", "F3", "N0"],
-    2: ["ours", "ours-uvicorn", "F1", "F3", "N0"],
-    3: ["ours", "ours-uvicorn", "F1", "F3", "N0"],
-    4: ["ours", "ours-uvicorn", "F1", "N0"],
+    1: ["ours", "ours-daphne", "F1", "F3", "N0"],
+    2: ["ours", "ours-daphne", "F1", "F3", "N0"],
+    3: ["ours", "ours-daphne", "F1", "F3", "N0"],
+    4: ["ours", "ours-daphne", "F1", "N0"],
     5: ["ours"],
-    6: ["ours", "ours-uvicorn", "F1", "N0"],
+    6: ["ours", "ours-daphne", "F1", "N0"],
 }
 
 

@@ -30,7 +30,7 @@ from bench.servers import CpuWindow, Proc
 
 @dataclass
 class Target:
-    name: str  # ours (Daphne), ours-uvicorn, F1, F3, N0
+    name: str  # ours (as deployed: Uvicorn), ours-daphne, F1, F3, N0
     proc: Proc
     providers: list[str]
     agents: list[str]

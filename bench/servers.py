@@ -270,18 +270,18 @@ def ours_prepare(redis_url: str, providers: int, agents: int) -> None:
     ours_manage(env, "shell", "-c", script)
 
 
-OUR_SERVERS = {"ours": "daphne", "ours-uvicorn": "uvicorn"}  # the same app under either ASGI server
+# The same app under two servers: "ours" as deployed (the Procfile's `python -m chatserver.serve`,
+# Uvicorn) and "ours-daphne" (Daphne, the supported alternative).
+OUR_SERVERS = ("ours", "ours-daphne")
 
 
 def ours_server(redis_url: str, name: str = "ours", **extra: str) -> Proc:
     pg_recreate(OURS_DB, OURS_TEMPLATE)
     port = free_port()
-    if OUR_SERVERS[name] == "uvicorn":  # as the Procfile's alternative runs it: uvloop, httptools
-        argv = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-        argv += ["--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "off"]
-        argv += ["--ws-per-message-deflate", "false", "chatserver.asgi:application"]
-    else:
+    if name == "ours-daphne":
         argv = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"]
+    else:
+        argv = [PY, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(port)]
     return Proc(name, argv, ours_env(port, redis_url, **extra), SERVER_DIR, port, health="/healthz")
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The service on the embedded default: migrate, seed the demo logins (printed), then Daphne.
+# The service on the embedded default: migrate, seed the demo logins (printed), then serve.
 # HOST, PORT and the usual variables (DATABASE_URL, CHAT_HOURS, ...) may be set by the caller.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,5 @@ PORT=${PORT:-8000}
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 echo "Serving on http://$HOST:$PORT/ (log in with a demo login above)"
-# Daphne's access log would print query strings (PHI in searches); routing/access_log.py logs without.
-exec $PY -m daphne -b "$HOST" -p "$PORT" --access-log /dev/null --websocket-max-message-size 65536 --websocket-max-frame-size 65536 \
-  chatserver.asgi:application
+# The production server (Uvicorn, chatserver/serve.py), on the embedded default database.
+exec $PY -m chatserver.serve --host "$HOST" --port "$PORT"

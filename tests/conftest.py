@@ -194,11 +194,18 @@ def close_database_pools(django_db_setup, django_db_blocker):
                 connection.close_pool()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def close_message_pools():
     """Close the PostgreSQL message store's pool of the test's event loop (each test has its own loop)."""
     yield
     await pg_store.close_pools()
+
+
+def pytest_collection_modifyitems(items):
+    """Every async test closes its loop's message pool (sync tests may run Playwright's own loop)."""
+    for item in items:
+        if item.get_closest_marker("asyncio") and "close_message_pools" not in item.fixturenames:
+            item.fixturenames.append("close_message_pools")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Browser tests: a real Daphne process per test module, driven by Chromium through Playwright.
+"""Browser tests: a real server process (as deployed) per test module, driven by Chromium through Playwright.
 
 Each module asks for `server` with its own environment (hours, idle timings) through the
 `server_env` fixture; the server runs on a free port with a file SQLite database in a tmp dir.
@@ -99,21 +99,10 @@ class LiveServer:
         return username
 
     def start(self) -> LiveServer:
-        log = open(self.workdir / "daphne.log", "w")  # noqa: SIM115 - lives as long as the process
+        log = open(self.workdir / "server.log", "w")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            # as the Procfile runs it: Daphne's own access log (with query strings) off, ours on
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "--access-log",
-                "/dev/null",
-                "chatserver.asgi:application",
-            ],
+            # the production server, as the Procfile runs it (its access log off, ours on)
+            [sys.executable, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env(),
             stdout=log,
@@ -123,15 +112,15 @@ class LiveServer:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("daphne exited: " + self.log_tail())
+                raise RuntimeError("server exited: " + self.log_tail())
             with suppress(Exception), urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
                 return self
             time.sleep(0.25)
-        raise RuntimeError("daphne did not answer /healthz: " + self.log_tail())
+        raise RuntimeError("server did not answer /healthz: " + self.log_tail())
 
     def log_tail(self) -> str:
         with suppress(OSError):
-            return (self.workdir / "daphne.log").read_text()[-3000:]
+            return (self.workdir / "server.log").read_text()[-3000:]
         return ""
 
     def stop(self) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import websockets
 
 HEARTBEAT = 1.0
-DEAD_AFTER = 10.0  # app-level silence; websocket pings (handled by Daphne itself) catch dead peers sooner
+DEAD_AFTER = 10.0  # app-level silence; websocket pings (handled by the server itself) catch dead peers sooner
 ACK_OVERDUE = 3.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
 FINAL_CLOSE_CODES = {4401, 4403, 4404, 4408, 4410}

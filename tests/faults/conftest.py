@@ -1,4 +1,4 @@
-"""One cluster per test module: a fresh PostgreSQL database, a private Redis, two Daphne processes.
+"""One cluster per test module: a fresh PostgreSQL database, a private Redis, two server processes (as deployed).
 
 A module configures it with a `CLUSTER` dict: `env` (extra settings for the processes),
 `via_proxy` (PostgreSQL reached through a TCP proxy the test can cut), `providers`, `agents`.

@@ -1,4 +1,5 @@
-"""Fault-test harness: a fresh PostgreSQL database, a private Redis, a TCP proxy, Daphne processes.
+"""Fault-test harness: a fresh PostgreSQL database, a private Redis, a TCP proxy, server processes
+(`python -m chatserver.serve`, as deployed).
 
 Everything speaks the outside contract (CONTRACT.md): management commands, HTTP and websocket
 frames; the oracle alone reads PostgreSQL directly. Nothing here disturbs the shared services:
@@ -142,7 +143,7 @@ class RedisServer:
                 self.proc.wait(5)
 
 
-# --- a TCP proxy that can cut PostgreSQL away from Daphne -----------------------------------------
+# --- a TCP proxy that can cut PostgreSQL away from the servers -----------------------------------------
 
 
 class TcpProxy:
@@ -218,7 +219,7 @@ class TcpProxy:
         self.thread.join(5)
 
 
-# --- Daphne ---------------------------------------------------------------------------------------
+# --- server processes ------------------------------------------------------------------------------
 
 
 BASE_ENV = {
@@ -247,13 +248,13 @@ def service_env(db_url: str, redis_url: str, extra: dict[str, str] | None = None
 
 
 @dataclass
-class Daphne:
+class Server:
     name: str
     env: dict[str, str]
     workdir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
-    args: tuple[str, ...] = ("--ping-interval", "5", "--ping-timeout", "30")
+    args: tuple[str, ...] = ("--ping-interval", "5", "--ping-timeout", "30")  # dead peers found sooner
 
     @property
     def base(self) -> str:
@@ -265,12 +266,13 @@ class Daphne:
 
     @property
     def log_path(self) -> Path:
-        return self.workdir / f"daphne-{self.name}-{self.port}.log"
+        return self.workdir / f"server-{self.name}-{self.port}.log"
 
-    def start(self) -> Daphne:
+    def start(self) -> Server:
         log = open(self.log_path, "a")  # noqa: SIM115 (the child owns it)
         self.proc = subprocess.Popen(
-            [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args, "chatserver.asgi:application"],
+            # the production server, as the Procfile runs it
+            [PY, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             cwd=PROJECT,
             env=self.env,
             stdout=log,
@@ -281,12 +283,12 @@ class Daphne:
         deadline = time.time() + 40
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne {self.name} exited: {self.log_tail()}")
+                raise RuntimeError(f"server {self.name} exited: {self.log_tail()}")
             with suppress(Exception):
                 if httpx.get(self.base + "/healthz", timeout=2).status_code in (200, 503):
                     return self
             time.sleep(0.2)
-        raise RuntimeError(f"daphne {self.name} did not answer /healthz: {self.log_tail()}")
+        raise RuntimeError(f"server {self.name} did not answer /healthz: {self.log_tail()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -330,7 +332,7 @@ class Cluster:
         self.db = PgDatabase()
         self.redis = RedisServer()
         self.proxy: TcpProxy | None = None
-        self.servers: list[Daphne] = []
+        self.servers: list[Server] = []
         self.cookies: dict[str, str] = {}
         self.patients = 0  # member ids already used (one open chat per patient and provider)
 
@@ -346,20 +348,20 @@ class Cluster:
                 db_url = self.db.url(host="127.0.0.1", port=self.proxy.port)
             env = service_env(db_url, self.redis.url, self.extra_env)
             names = "ABCDEFGH"
-            self.servers = [Daphne(names[i], env, self.workdir) for i in range(processes)]
+            self.servers = [Server(names[i], env, self.workdir) for i in range(processes)]
             with ThreadPoolExecutor(processes) as pool:
-                list(pool.map(Daphne.start, self.servers))
+                list(pool.map(Server.start, self.servers))
         except BaseException:
             self.close()
             raise
         return self
 
     @property
-    def a(self) -> Daphne:
+    def a(self) -> Server:
         return self.servers[0]
 
     @property
-    def b(self) -> Daphne:
+    def b(self) -> Server:
         return self.servers[1]
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Scenario 4: PostgreSQL unreachable for a while (a TCP proxy between Daphne and PostgreSQL is cut).
+"""Scenario 4: PostgreSQL unreachable for a while (a TCP proxy between the servers and PostgreSQL is cut).
 
 The shared PostgreSQL server is never restarted: both processes reach it through a proxy the
 test cuts (every connection dropped, new ones refused) and restores. No ack is ever sent for a

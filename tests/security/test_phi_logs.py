@@ -2,7 +2,7 @@
 
 Canary values stand for the patient (names, DOB in several spellings, member id), the question,
 the reference and message bodies. The first test captures every Python logger in this process at
-DEBUG; the second reads everything a real Daphne process writes (access log included).
+DEBUG; the second reads everything a real server process (`chatserver.serve`) writes.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def _open(provider) -> dict:
     return response.json()
 
 
-# --- a real Daphne process: its stdout and stderr, access log included ---------------------------
+# --- a real server process: its stdout and stderr ------------------------------------------------
 
 
 class Browserless:
@@ -265,8 +265,8 @@ def run_in_own_loop(coroutine) -> None:
 
 
 @pytest.fixture(scope="module")
-def daphne_server():
-    """One Daphne process with the default (production) log level, users as the browser tests make them."""
+def real_server():
+    """One server process (`chatserver.serve`), production log level, users as the browser tests make them."""
     from tests.browser.conftest import LiveServer
 
     live = LiveServer({"CHAT_RATE_BURST": "200"})
@@ -279,27 +279,27 @@ def daphne_server():
     live.stop()
 
 
-def daphne_output(server) -> str:
-    return (server.workdir / "daphne.log").read_text(errors="replace")
+def server_output(server) -> str:
+    return (server.workdir / "server.log").read_text(errors="replace")
 
 
 @pytest.mark.multiprocess
-def test_a_real_daphne_process_logs_no_phi(daphne_server):
+def test_a_real_server_process_logs_no_phi(real_server):
     """Everything the process writes (stdout, stderr, access log) during a whole chat: no canary."""
-    live_chat(daphne_server)
-    output = daphne_output(daphne_server)
+    live_chat(real_server)
+    output = server_output(real_server)
     assert "POST /api/chats/" in output, "the access log was not captured: " + output[-500:]
     assert leaks(output) == [], [line for line in output.splitlines() if leaks(line)]
 
 
 @pytest.mark.multiprocess
-def test_searching_by_member_id_leaves_it_out_of_the_access_log(daphne_server):
+def test_searching_by_member_id_leaves_it_out_of_the_access_log(real_server):
     """Searches carry member ids in query strings; the access log (routing/access_log.py) omits them."""
     from tests.browser.conftest import PASSWORD
 
-    supervisor = Browserless(daphne_server.url, "sofia", PASSWORD)
+    supervisor = Browserless(real_server.url, "sofia", PASSWORD)
     assert supervisor.http.get("/api/transcripts/", params={"member_id": PATIENT["member_id"]}).status_code == 200
-    assert PATIENT["member_id"] not in daphne_output(daphne_server)
+    assert PATIENT["member_id"] not in server_output(real_server)
 
 
 @pytest.mark.multiprocess
@@ -315,7 +315,7 @@ def test_debug_log_level_does_not_dump_sql_parameters():
     live.start()
     try:
         live_chat(live)
-        output = daphne_output(live)
+        output = server_output(live)
     finally:
         live.stop()
     assert leaks(output) == [], sorted({c for line in output.splitlines() for c in leaks(line)})

@@ -1,4 +1,4 @@
-"""Scenario 3: one Daphne process killed with SIGKILL mid-conversation.
+"""Scenario 3: one server process killed with SIGKILL mid-conversation.
 
 Providers are on process A; A is killed; they fail over to B within 10 s, resume with ?after=
 and resend what was unacked. Then the providers fall silent and each chat's idle ladder
@@ -85,7 +85,7 @@ async def test_sigkill_one_process_clients_fail_over_and_ladder_fires_once(clust
         **verdict.figures(),
         **crowd.reconnects(),
     }
-    record_figures("3-daphne-kill", figures, crowd.clients)
+    record_figures("3-server-kill", figures, crowd.clients)
     assert ok and len(failover) == CHATS and max(failover) <= 10, failover
     assert converged
     verdict.assert_clean()
