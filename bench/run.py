@@ -53,7 +53,7 @@ SIZES = {
         "s2_sizes": [20, 50],
         "s2_duration": 15,
         "s3_chats": 40,
-        "s3_steps": [10, 25, 50, 100, 200, 400, 800, 1200, 1600, 2000, 3000],
+        "s3_steps": [10, 25, 50, 100, 200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000],
         "s3_step_seconds": 5,
         "s4_sockets": 300,
         "s4_storm": 150,
@@ -161,7 +161,7 @@ async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) 
         target_name, proc, [f"bp{i}" for i in range(size["providers"])], [f"ba{i}" for i in range(size["agents"])]
     )
     spies: list[subprocess.Popen] = []
-    if profile and num == 3 and ours and (Path(PY).parent / "py-spy").exists():
+    if profile and num == 3 and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
         target.on_load = lambda: spies.append(start_profile(proc.proc.pid))
     db = OURS_DB if ours else PEERS_DB
     watch = asyncio.get_running_loop().create_task(watch_connections(db))
