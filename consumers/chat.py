@@ -13,6 +13,7 @@ from chats.messaging import ChatAccessError, relay_typing
 from chats.snapshots import provider_replay
 from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
+from queueing.waiting_room import provider_queue_place
 from transcripts.denials import open_provider_socket
 
 CLOSE_CODES = {"not_found": 4404, "forbidden": 4403, "chat_ended": 4410, "throttled": 4429}
@@ -44,6 +45,8 @@ class ChatConsumer(ChatSocket):
             return await self.deny(CLOSE_CODES[exc.code])
         await self.accept()
         self.position: tuple | None = None
+        if frames[0]["status"] != "waiting":  # queue broadcasts are for waiting chats' sockets only
+            await self.leave(groups.QUEUE_WATCHERS)
         for frame in frames:
             await self.send_json(frame)
         if frames[0]["status"] == "ended":  # it showed what was missed; nothing more will come
@@ -81,7 +84,16 @@ class ChatConsumer(ChatSocket):
             return
         await self.send_json(frame)
         if frame.get("type") == "agent.joined":
-            self.position = None  # out of the queue: if it comes back, its place is news again
+            # Out of the queue: stop receiving its broadcasts (each one goes to every socket in
+            # QUEUE_WATCHERS, so active chats there would cost every queue change O(all chats)).
+            self.position = None
+            await self.leave(groups.QUEUE_WATCHERS)
+        elif frame.get("type") == "agent.left":  # back in the queue (transferred there, unanswered)
+            await self.join(groups.QUEUE_WATCHERS)
+            place = await database_sync_to_async(provider_queue_place)(self.user, self.chat_id, now=timezone.now())
+            if place is not None:  # in case the snapshot of that change went out before the join
+                self.position = (place["position"], place["estimated_wait_seconds"])
+                await self.send_json(place)
         if frame.get("type") == "ended":
             await self.close(code=IDLE_TIMEOUT_CLOSE if frame.get("reason") == "idle_timeout" else 1000)
 

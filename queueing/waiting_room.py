@@ -52,3 +52,9 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
         if not schedule.is_open(now):
             frames.append(closing_frame(schedule, now))
     return frames
+
+
+def provider_queue_place(user: User, chat_id: uuid.UUID, *, now: datetime) -> dict[str, Any] | None:
+    """The `queue` frame for a provider's chat while it waits (it just came back to the queue)."""
+    chat = Chat.objects.filter(public_id=chat_id, provider=user, status=Status.WAITING).first()
+    return provider_queue_frame(chat, now) if chat is not None else None

@@ -4,7 +4,9 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 
+from chats import groups
 from chats.models import Chat, Entry
 from queueing.models import AgentPresence, PresenceEvent
 from tests.chats.test_sockets import active_chat
@@ -196,6 +198,33 @@ async def test_transfer_to_a_full_agent_is_refused(provider, agent, agent2, sett
     await b.type_("assigned")
     await a.send({"type": "transfer", "chat_id": chat["chat_id"], "to": "ben"})
     assert (await a.type_("error"))["code"] == "agent_full"
+
+
+def watching_the_queue() -> set[str]:
+    """The channels in the in-memory layer's queue-broadcast group."""
+    return set(get_channel_layer().groups.get(groups.QUEUE_WATCHERS, {}))
+
+
+async def test_only_waiting_chats_sockets_receive_queue_broadcasts(provider, agent):
+    """Every queue change goes to each socket in the group: a served chat's socket leaves it, and
+    joins again when its chat goes back to the queue."""
+    chat = await request(provider, "QW1")
+    p, _, _ = await connect(provider, chat["ws_url"])
+    await p.type_("chat.state")
+    assert len(watching_the_queue()) == 1
+    a, _, _ = await connect(agent, "/ws/agent/")
+    await a.send({"type": "accept", "chat_id": chat["chat_id"]})
+    await p.type_("agent.joined")
+    await p.send({"type": "ping"})  # the consumer has handled agent.joined once it answers this
+    await p.type_("pong")
+    assert watching_the_queue() == set()
+    await a.send({"type": "transfer", "chat_id": chat["chat_id"], "to": None})
+    await p.type_("agent.left")
+    assert (await p.type_("queue"))["position"] == 1
+    assert len(watching_the_queue()) == 1
+    again, _, _ = await connect(provider, chat["ws_url"])  # a second tab on the waiting chat
+    await again.type_("chat.state")
+    assert len(watching_the_queue()) == 2
 
 
 async def test_transfer_back_to_the_queue(provider, agent):
