@@ -289,18 +289,26 @@ def _ratios(res: dict, key, label: str, lower_better: bool) -> str:
     return f"\nOurs ÷ peer ({label}{', lower is better' if lower_better else ''}): " + ", ".join(bits) + ".\n"
 
 
-def write_report(rec: dict, json_path: Path) -> None:
+def markers(block: str = "") -> tuple[str, str]:
+    """The comments around a results block: the run's own (unnamed) or a named one (`--block`)."""
+    if not block:
+        return BEGIN, END
+    return f"<!-- results:{block}:begin -->", f"<!-- results:{block}:end -->"
+
+
+def write_report(rec: dict, json_path: Path, block: str = "") -> None:
     rel = json_path.relative_to(ROOT) if json_path.is_relative_to(ROOT) else json_path
     rel = Path(str(rel).replace(str(ROOT) + "/", ""))
-    block = f"{BEGIN}\n{render(rec, str(rel))}{END}"
+    begin, end = markers(block)
+    rendered = f"{begin}\n{render(rec, str(rel))}{end}"
     DOC.parent.mkdir(exist_ok=True)
-    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + block + tail
+    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        text = head + rendered + tail
     else:
-        text += "\n" + block + "\n"
+        text += "\n" + rendered + "\n"
     DOC.write_text(text)
 
 
@@ -327,5 +335,11 @@ def merge(paths: list[Path]) -> dict:
 
 
 if __name__ == "__main__":
-    paths = [Path(a).resolve() for a in sys.argv[1:]]
-    write_report(merge(paths), paths[-1] if len(paths) == 1 else Path(", ".join(str(p) for p in paths)))
+    # python -m bench.report [--block NAME] A.json [B.json ...]: render (merged) runs into
+    # docs/benchmarks.md, into the block between `<!-- results[:NAME]:begin/end -->`.
+    args = sys.argv[1:]
+    name = ""
+    if args[:1] == ["--block"]:
+        name, args = args[1], args[2:]
+    paths = [Path(a).resolve() for a in args]
+    write_report(merge(paths), paths[-1] if len(paths) == 1 else Path(", ".join(str(p) for p in paths)), name)
