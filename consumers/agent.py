@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from chats import groups
 from chats.messaging import relay_typing
-from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
+from consumers.base import ChatSocket
+from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.presence import heartbeat

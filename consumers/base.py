@@ -29,6 +29,7 @@ from chats.frames import error_frame
 from chats.messaging import ChatAccessError, Posted
 from chats.outbox import Outbox
 from chatserver.accounts.sessions import session_expiry
+from consumers.fields import FrameError
 from consumers.ratelimit import TokenBucket
 from queueing.presence import PresenceError
 from queueing.routing import QueueError
@@ -47,40 +48,6 @@ open_sockets: Counter[int] = Counter()  # this process's sockets per user (CHAT_
 rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
 MAX_FRAME_CHARS = 64 * 1024
 DOMAIN_ERRORS = (ChatAccessError, QueueError, PresenceError)
-
-
-class FrameError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-def require_uuid(frame: dict, key: str) -> uuid.UUID:
-    value = frame.get(key)
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
-    raise FrameError("bad_frame", f"'{key}' must be a UUID string.")
-
-
-def require_text(frame: dict) -> str:
-    text = frame.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise FrameError("bad_frame", "'text' must be non-empty text.")
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it rather than fail to store it
-        raise FrameError("bad_frame", "'text' must not contain NUL characters.")
-    if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
-        raise FrameError("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
-    return text
-
-
-def require_seq(frame: dict, key: str = "after") -> int:
-    value = frame.get(key, 0)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise FrameError("bad_frame", f"'{key}' must be a whole number of at least 0.")
-    return value
 
 
 class ChatSocket(AsyncJsonWebsocketConsumer):

@@ -11,7 +11,8 @@ from django.utils import timezone
 from chats import groups
 from chats.messaging import ChatAccessError, relay_typing
 from chats.snapshots import provider_replay
-from consumers.base import ChatSocket, FrameError, require_seq, require_text, require_uuid
+from consumers.base import ChatSocket
+from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
 from queueing.waiting_room import provider_queue_place
 from transcripts.denials import open_provider_socket

@@ -15,7 +15,8 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from consumers.base import ChatSocket, FrameError, require_uuid
+from consumers.base import ChatSocket
+from consumers.fields import FrameError, require_uuid
 from transcripts.access import TranscriptAccessError
 from transcripts.floor import floor_state, open_floor, start_monitor
 from transcripts.reading import Requester

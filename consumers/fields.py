@@ -1,0 +1,44 @@
+"""The fields of a client frame, checked: each reader returns the value or raises FrameError.
+
+A FrameError becomes an `error` frame with its code; the socket stays open (consumers/base.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def require_uuid(frame: dict, key: str) -> uuid.UUID:
+    value = frame.get(key)
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise FrameError("bad_frame", f"'{key}' must be a UUID string.")
+
+
+def require_text(frame: dict) -> str:
+    text = frame.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise FrameError("bad_frame", "'text' must be non-empty text.")
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it rather than fail to store it
+        raise FrameError("bad_frame", "'text' must not contain NUL characters.")
+    if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+        raise FrameError("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
+    return text
+
+
+def require_seq(frame: dict, key: str = "after") -> int:
+    value = frame.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FrameError("bad_frame", f"'{key}' must be a whole number of at least 0.")
+    return value
