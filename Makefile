@@ -22,7 +22,7 @@ services:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=1 $(VENV)/bin/mypy chatserver chats queueing transcripts consumers routing web
+	DEBUG=1 $(VENV)/bin/mypy accounts chatserver chats queueing transcripts consumers routing web
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 test: setup services

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from chatserver.accounts.models import Agency, Location, User
+from accounts.models import Agency, Location, User
 
 
 class LocationInline(admin.TabularInline):

@@ -2,9 +2,9 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    name = "chatserver.accounts"
+    name = "accounts"
     label = "accounts"
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from chatserver.accounts import signals  # noqa: F401  (connects the receivers)
+        from accounts import signals  # noqa: F401  (connects the receivers)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from chatserver.accounts.models import User
+from accounts.models import User
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:

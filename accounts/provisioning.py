@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from chatserver.accounts.models import Agency, Location, LoginSource, Role, User
+from accounts.models import Agency, Location, LoginSource, Role, User
 
 
 class ProvisioningError(ValueError):

@@ -8,8 +8,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.sessions.models import Session
 
-from chats import groups
-from chatserver.accounts.models import User
+from accounts.models import User
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group every socket of one user joins (named here, the bottom rung, so that
+    logout and deactivation can close the sockets; `chats.groups` lists it with the other groups)."""
+    return f"user-{int(user_id)}"
 
 
 def session_expiry(session_key: str | None, user_id: int, *, now: datetime) -> datetime | None:
@@ -22,4 +27,4 @@ def session_expiry(session_key: str | None, user_id: int, *, now: datetime) -> d
 
 def close_user_sockets(user_id: int) -> None:
     """Close every open socket of the user, in every process (logout, deactivation)."""
-    async_to_sync(get_channel_layer().group_send)(groups.user_group(user_id), {"type": "session.ended"})
+    async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "session.ended"})

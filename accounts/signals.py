@@ -3,8 +3,8 @@
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from chatserver.accounts.models import User
-from chatserver.accounts.sessions import close_user_sockets
+from accounts.models import User
+from accounts.sessions import close_user_sockets
 
 
 @receiver(post_save, sender=User, dispatch_uid="close_sockets_of_deactivated_users")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
-from chatserver.accounts.sessions import close_user_sockets
+from accounts.sessions import close_user_sockets
 
 
 def session_expired(request: HttpRequest) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from accounts.models import User
 from chats.frames import ended_frame
 from chats.models import Chat, CloseReason, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event
-from chatserver.accounts.models import User
 
 END_TEXT = {
     CloseReason.IDLE_TIMEOUT: "Chat ended: the provider was inactive",

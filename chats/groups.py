@@ -1,4 +1,4 @@
-"""Every channel-layer group name, built in one place.
+"""Every channel-layer group name, in one place (the per-user group is built in `accounts.sessions`).
 
 Group names must be ASCII letters, digits, '-', '_' or '.', under 100 characters.
 """
@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import uuid
 
+from accounts.sessions import user_group
+
+__all__ = ["AGENTS", "QUEUE_WATCHERS", "SUPERVISORS", "chat_group", "user_group"]
+
 AGENTS = "agents"  # every agent and supervisor console: queue changes
 QUEUE_WATCHERS = "queue-watchers"  # every waiting provider's socket: positions and estimates
 SUPERVISORS = "supervisors"  # live floor
@@ -14,7 +18,3 @@ SUPERVISORS = "supervisors"  # live floor
 
 def chat_group(public_id: uuid.UUID | str) -> str:
     return f"chat-{uuid.UUID(str(public_id)).hex}"
-
-
-def user_group(user_id: int) -> str:
-    return f"user-{int(user_id)}"

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from django.db import transaction
 
+from accounts.models import Role, User
 from chats.models import Chat, Entry, EntryKind, Status
 from chats.outbox import Outbox
 from chats.transcript import append_entry, find_by_client_id
-from chatserver.accounts.models import Role, User
 
 
 class ChatAccessError(Exception):

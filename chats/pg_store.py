@@ -31,12 +31,12 @@ from django.db import DatabaseError
 from psycopg import Error as PsycopgError
 from psycopg_pool import AsyncConnectionPool
 
+from accounts.models import Role, User
+from chats.integrity import canonical_around_seq, text_digest
 from chats.messaging import ChatAccessError, Posted, announce_idle_cleared, check_may_write
 from chats.models import Chat, Entry, EntryKind
 from chats.outbox import Outbox, at_once
 from chats.transcript import entry_event, masked
-from chatserver.accounts.models import Role, User
-from transcripts.integrity import canonical_around_seq, text_digest
 
 log = logging.getLogger(__name__)
 

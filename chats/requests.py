@@ -14,12 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accounts.models import Location, User
+from chats.hours import Schedule
 from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, TransactionType
 from chats.outbox import Outbox
 from chats.redaction import redact
 from chats.transcript import append_entry, append_event
-from chatserver.accounts.models import Location, User
-from queueing.hours import Schedule
 
 MAX_NAME = 100
 MAX_MEMBER_ID = 40

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from accounts.models import User
 from chats.frames import entry_frame
 from chats.messaging import ChatAccessError
 from chats.models import AGENT_JOINED, Chat, Entry
-from chatserver.accounts.models import User
 
 
 def entries_after(chat: Chat, after: int) -> list[dict[str, Any]]:

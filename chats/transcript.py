@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from chats.frames import entry_frame
+from chats.integrity import GENESIS, entry_hash, text_digest
 from chats.models import Chat, Entry, EntryKind, RedactedOriginal, SenderRole
 from chats.outbox import Outbox
 from chats.redaction import redact
-from transcripts.integrity import GENESIS, entry_hash, text_digest
 
 
 def lock_chat(**lookup: object) -> Chat | None:

@@ -16,7 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from routing.access_log import AccessLog  # noqa: E402
 from routing.origin import OriginCheck  # noqa: E402
-from routing.timers import StartTimers  # noqa: E402
+from routing.timer_start import StartTimers  # noqa: E402
 from routing.websocket import websocket_urlpatterns  # noqa: E402
 
 application = StartTimers(

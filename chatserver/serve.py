@@ -12,7 +12,7 @@ Every option is chosen, not defaulted:
 - no per-message compression: compressing PHI next to text an attacker can choose leaks it
   through lengths (CRIME/BREACH), and it costs CPU on every frame;
 - keepalive pings every 20 s, a peer silent for 30 s more is dropped (its client resumes);
-- no ASGI lifespan: the timer loop starts on a process's first connection (routing/timers.py);
+- no ASGI lifespan: the timer loop starts on a process's first connection (routing/timer_start.py);
 - Uvicorn's access log off: routing/access_log.py logs requests without query strings (which
   can carry PHI in transcript searches); Uvicorn's own log at WARNING (its INFO lines name every
   websocket path and client address);

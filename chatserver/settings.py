@@ -12,8 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from chats.hours import HoursError, parse_closed_dates, parse_hours
 from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list, env_str
-from queueing.hours import HoursError, parse_closed_dates, parse_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
-    "chatserver.accounts",
+    "accounts",
     "chats",
     "queueing",
     "transcripts",

@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from chats.views import create_chat
-from chatserver.accounts.views import LoginView, LogoutView
+from accounts.views import LoginView, LogoutView
 from chatserver.health import healthz
-from queueing.views import hours
+from queueing.views import create_chat, hours
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

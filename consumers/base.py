@@ -24,11 +24,11 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from accounts.sessions import session_expiry
 from chats import groups, messaging, pg_store
 from chats.frames import error_frame
 from chats.messaging import ChatAccessError, Posted
 from chats.outbox import Outbox
-from chatserver.accounts.sessions import session_expiry
 from consumers.fields import FrameError
 from consumers.ratelimit import TokenBucket
 from queueing.presence import PresenceError

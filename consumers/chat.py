@@ -14,8 +14,7 @@ from chats.snapshots import provider_replay
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
-from queueing.waiting_room import provider_queue_place
-from transcripts.denials import open_provider_socket
+from queueing.waiting_room import open_provider_socket, provider_queue_place
 
 CLOSE_CODES = {"not_found": 4404, "forbidden": 4403, "chat_ended": 4410, "throttled": 4429}
 IDLE_TIMEOUT_CLOSE = 4408

@@ -17,8 +17,8 @@ from django.utils import timezone
 from chats import groups
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_uuid
+from queueing.floor import floor_state, open_floor, start_monitor
 from transcripts.access import TranscriptAccessError
-from transcripts.floor import floor_state, open_floor, start_monitor
 from transcripts.reading import Requester
 
 FLOOR_TICK_SECONDS = 15  # wait times grow and consoles lapse without any event: refresh anyway

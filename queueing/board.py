@@ -17,10 +17,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 
+from accounts.models import User
 from chats import groups
 from chats.models import Chat, Status, format_case_number
 from chats.outbox import Outbox
-from chatserver.accounts.models import User
 from queueing.models import PresenceStatus
 from queueing.presence import capacity_of, fresh_since
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from chats import groups
+from chats.hours import Schedule
 from chats.models import Chat, Status
 from chats.outbox import Outbox
-from queueing.hours import Schedule
 from queueing.models import ClosingNotice
 
 LOOKBACK = timedelta(days=8)  # longer than any closed stretch we announce (a week plus a holiday)

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from accounts.models import User
 from chats.frames import chat_summary
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
-from chatserver.accounts.models import User
 from queueing.board import waiting_list
 from queueing.presence import capacity_of, heartbeat
 

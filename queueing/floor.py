@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from accounts.models import STAFF_ROLES, User
 from chats.frames import iso
 from chats.models import Chat, Status
-from chatserver.accounts.models import STAFF_ROLES, User
 from queueing.board import waiting_list
 from queueing.console import chat_with_entries
 from queueing.models import AgentPresence, PresenceStatus

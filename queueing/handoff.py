@@ -7,13 +7,13 @@ from datetime import datetime
 
 from django.db import transaction
 
+from accounts.models import Role, User
 from chats import groups
 from chats.ending import end_chat
 from chats.messaging import ChatAccessError, check_may_write
 from chats.models import Chat, CloseReason, Disposition, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
-from chatserver.accounts.models import Role, User
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from chatserver.accounts.models import User
+from accounts.models import User
 from queueing.models import AgentPresence, PresenceEvent, PresenceStatus
 
 

@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from chats import groups
 from chats.models import AGENT_JOINED, Chat, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat, lock_existing_chat
-from chatserver.accounts.models import User
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since, heartbeat, mark_away, set_status

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from queueing.hours import Schedule
+from chats.hours import Schedule
 from queueing.models import ClosureDate
 
 

@@ -1,4 +1,8 @@
-"""GET /api/hours/[?at=ISO-8601]: is chat open, until when, and when it opens next."""
+"""The provider-facing queue API.
+
+GET /api/hours/[?at=ISO-8601]: is chat open, until when, and when it opens next.
+POST /api/chats/: a provider requests a chat about one patient (checked, opened, routed).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ from datetime import datetime
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from chatserver.http import json_error
+from accounts.http import acting_user, api_login_required, json_error, read_json
+from chats.outbox import Outbox
+from chats.requests import ChatRequestError, record_refusal
+from queueing.intake import request_chat
 from queueing.schedule import current_schedule
 
 MIN_YEAR, MAX_YEAR = 1900, 2200  # the schedule searches a year around `at`; far years overflow datetime
@@ -39,4 +46,29 @@ def hours(request: HttpRequest) -> JsonResponse:
             "closes_at": closes_at.isoformat() if closes_at else None,
             "next_open": next_open.isoformat() if next_open else None,
         }
+    )
+
+
+@require_POST
+@api_login_required
+def create_chat(request: HttpRequest) -> JsonResponse:
+    try:
+        body = read_json(request)
+    except ValueError as exc:
+        return json_error(400, "invalid_request", str(exc))
+    user, outbox = acting_user(request), Outbox()
+    try:
+        chat, created = request_chat(user, body, now=timezone.now(), outbox=outbox)
+    except ChatRequestError as exc:
+        record_refusal(user, exc, body, now=timezone.now())
+        return JsonResponse(exc.as_json(), status=exc.status)
+    outbox.publish_sync()
+    return JsonResponse(
+        {
+            "chat_id": str(chat.public_id),
+            "case_number": chat.case_number,
+            "status": chat.status,
+            "ws_url": f"/ws/chat/{chat.public_id}/",
+        },
+        status=201 if created else 200,
     )

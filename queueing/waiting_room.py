@@ -6,14 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from accounts.models import User
 from chats.frames import ended_frame
+from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import access_provider_chat, entries_after
-from chatserver.accounts.models import User
 from queueing.board import provider_queue_frame
 from queueing.closing import closing_frame
 from queueing.idle import ladder
 from queueing.schedule import current_schedule
+from transcripts.audit import record_access
+from transcripts.denials import REFUSALS, THROTTLED, record_refusal, too_many_denials
+from transcripts.models import AccessAction
 
 
 def idle_seconds_left(chat: Chat, now: datetime) -> int | None:
@@ -58,3 +62,18 @@ def provider_queue_place(user: User, chat_id: uuid.UUID, *, now: datetime) -> di
     """The `queue` frame for a provider's chat while it waits (it just came back to the queue)."""
     chat = Chat.objects.filter(public_id=chat_id, provider=user, status=Status.WAITING).first()
     return provider_queue_frame(chat, now) if chat is not None else None
+
+
+def open_provider_socket(
+    user: User, chat_id: uuid.UUID, after: int, *, now: datetime, ip: str | None
+) -> list[dict[str, Any]]:
+    """The provider's first frames; refusals audited; ChatAccessError('throttled') when sweeping."""
+    if too_many_denials(user, now=now):
+        record_access(user, AccessAction.CHAT_SOCKET, now=now, allowed=False, status=THROTTLED, ip=ip)
+        raise ChatAccessError("throttled", "Too many refused requests; wait a minute.")
+    try:
+        return provider_snapshot(user, chat_id, after, now=now)
+    except ChatAccessError as exc:
+        if exc.code in REFUSALS:
+            record_refusal(user, AccessAction.CHAT_SOCKET, exc.code, chat_id, now=now, ip=ip)
+        raise

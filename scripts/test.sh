@@ -9,7 +9,7 @@ export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 echo "== lint, types, migrations"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-DEBUG=1 .venv/bin/mypy chatserver chats queueing transcripts consumers routing web
+DEBUG=1 .venv/bin/mypy accounts chatserver chats queueing transcripts consumers routing web
 DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== tests on SQLite (the embedded default)"

@@ -13,9 +13,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from accounts.models import User
+from accounts.provisioning import create_chat_user
 from chats import pg_store
-from chatserver.accounts.models import User
-from chatserver.accounts.provisioning import create_chat_user
 
 PASSWORD = "Test-Passw0rd!"
 ORIGIN = b"http://127.0.0.1"

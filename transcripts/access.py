@@ -7,9 +7,9 @@ Providers get their copy through the service center, never through the API.
 
 from __future__ import annotations
 
+from accounts.models import User
 from chats.models import Chat, parse_case_number
 from chats.snapshots import served_by
-from chatserver.accounts.models import User
 
 
 class TranscriptAccessError(Exception):

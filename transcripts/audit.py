@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from accounts.models import User
 from chats.models import Chat
-from chatserver.accounts.models import User
 from transcripts.models import AccessRecord
 
 MAX_PURPOSE = 200

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-from chats.messaging import ChatAccessError
+from accounts.models import User
 from chats.models import Chat
-from chatserver.accounts.models import User
-from queueing.waiting_room import provider_snapshot
 from transcripts.audit import record_access
 from transcripts.models import AccessAction, AccessRecord
 
@@ -32,21 +29,6 @@ def too_many_denials(user: User, *, now: datetime) -> bool:
 def record_refusal(user: User, action: str, code: str, chat_id: uuid.UUID | None, *, now: datetime, ip: str | None):
     chat = Chat.objects.filter(public_id=chat_id).first() if chat_id else None
     record_access(user, action, now=now, allowed=False, status=REFUSALS.get(code, 4403), chat=chat, ip=ip)
-
-
-def open_provider_socket(
-    user: User, chat_id: uuid.UUID, after: int, *, now: datetime, ip: str | None
-) -> list[dict[str, Any]]:
-    """The provider's first frames; refusals audited; ChatAccessError('throttled') when sweeping."""
-    if too_many_denials(user, now=now):
-        record_access(user, AccessAction.CHAT_SOCKET, now=now, allowed=False, status=THROTTLED, ip=ip)
-        raise ChatAccessError("throttled", "Too many refused requests; wait a minute.")
-    try:
-        return provider_snapshot(user, chat_id, after, now=now)
-    except ChatAccessError as exc:
-        if exc.code in REFUSALS:
-            record_refusal(user, AccessAction.CHAT_SOCKET, exc.code, chat_id, now=now, ip=ip)
-        raise
 
 
 def audit_refused_frame(user: User, code: str, chat_id: uuid.UUID | None, *, now: datetime, ip: str | None) -> bool:

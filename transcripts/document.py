@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chats.frames import iso
+from chats.integrity import ChainCheck, verify_chain
 from chats.models import AGENT_JOINED, Chat, Entry
-from transcripts.integrity import ChainCheck, verify_chain
 
 
 def entries_of(chat: Chat) -> list[Entry]:

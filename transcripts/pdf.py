@@ -19,9 +19,9 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from chats.integrity import ChainCheck
 from chats.models import Chat, Disposition, Entry, EntryKind, TransactionType
 from transcripts.document import agents_of, check_integrity, entries_of
-from transcripts.integrity import ChainCheck
 from transcripts.params import local_zone
 from transcripts.pdf_fonts import body_fonts, with_cjk_runs
 

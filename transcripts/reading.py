@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
 from chats.models import Chat, RedactedOriginal
-from chatserver.accounts.models import User
 from transcripts.access import TranscriptAccessError, access_transcript, check_supervisor
 from transcripts.audit import audit_json, audit_records, record_access
 from transcripts.denials import too_many_denials

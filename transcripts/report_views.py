@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from chatserver.http import api_login_required, json_error
+from accounts.http import api_login_required, json_error
 from transcripts.access import TranscriptAccessError
 from transcripts.metrics import metrics_rows
 from transcripts.params import ParamError, parse_page

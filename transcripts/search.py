@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from accounts.models import User
 from chats.frames import iso
 from chats.models import AGENT_JOINED, Chat, Entry, TransactionType, parse_case_number
-from chatserver.accounts.models import User
 from transcripts.document import patient_json
 from transcripts.params import Page, ParamError
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chatserver.http import api_login_required, json_error, read_json
+from accounts.http import api_login_required, json_error, read_json
 from transcripts.access import TranscriptAccessError
 from transcripts.document import transcript_json
 from transcripts.models import AccessAction

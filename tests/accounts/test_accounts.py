@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from chatserver.accounts.models import Agency, Location, User
+from accounts.models import Agency, Location, User
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Tests for queueing.hours: weekly chat hours in a time zone, closure dates and US holidays."""
+"""Tests for chats.hours: weekly chat hours in a time zone, closure dates and US holidays."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from queueing.hours import (
+from chats.hours import (
     DEFAULT_HOURS,
     HoursError,
     Schedule,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transcripts.integrity import GENESIS, canonical_around_seq, entry_hash
+from chats.integrity import GENESIS, canonical_around_seq, entry_hash
 
 AT = datetime(2026, 3, 8, 7, 30, 0, 123456, tzinfo=UTC)
 

@@ -72,10 +72,10 @@ async def test_masked_in_storage_and_broadcast_and_recoverable_by_a_supervisor_o
     """The agent sees the masked number; a supervisor recovers it with a purpose, and that is audited."""
     from asgiref.sync import sync_to_async
 
+    from chats.integrity import verify_chain
     from chats.models import Entry
     from tests.chats.test_sockets import active_chat
     from tests.conftest import logged_in_client
-    from transcripts.integrity import verify_chain
     from transcripts.models import AccessRecord
 
     chat, p, a = await active_chat(provider, agent)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from chats.hours import parse_hours
 from chats.models import Chat, Entry, Refusal
-from queueing.hours import parse_hours
 from tests.conftest import chat_body, logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -184,7 +184,7 @@ async def test_foreign_or_missing_origin_is_refused(provider, origin):
 
 async def test_edited_row_breaks_the_hash_chain(provider, agent):
     """Changing a stored message is detected at its seq."""
-    from transcripts.integrity import verify_chain
+    from chats.integrity import verify_chain
 
     chat, p, a = await active_chat(provider, agent)
     for text in ("one", "two", "three"):

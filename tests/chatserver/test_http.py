@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from queueing.hours import parse_closed_dates, parse_hours
+from chats.hours import parse_closed_dates, parse_hours
 
 pytestmark = pytest.mark.django_db
 

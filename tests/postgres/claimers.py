@@ -19,8 +19,8 @@ django.setup()
 from django.db import close_old_connections, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts.models import User  # noqa: E402
 from chats.outbox import Outbox  # noqa: E402
-from chatserver.accounts.models import User  # noqa: E402
 from queueing.routing import QueueError, accept_next  # noqa: E402
 
 

@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from chats import messaging, pg_store
+from chats.integrity import verify_chain
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Entry, Status
 from chats.outbox import Outbox
@@ -22,7 +23,6 @@ from queueing.idle import sweep_idle
 from queueing.intake import request_chat
 from queueing.routing import accept_chat
 from tests.conftest import chat_body
-from transcripts.integrity import verify_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

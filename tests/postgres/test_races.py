@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from chats.integrity import verify_chain
 from chats.messaging import post_message
 from chats.models import Chat, Entry
 from chats.outbox import Outbox
@@ -15,7 +16,6 @@ from queueing.presence import set_status
 from queueing.routing import QueueError, accept_chat, return_unanswered_offers, route_waiting
 from tests.conftest import chat_body
 from tests.postgres.conftest import at_once
-from transcripts.integrity import verify_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -278,7 +278,7 @@ async def test_lost_console_makes_the_agent_away(agent, settings):
 
 async def test_queue_drains_after_closing_time(provider, agent, settings):
     """After close no new chat starts, waiting providers are told once, and agents still serve them."""
-    from queueing.hours import parse_hours
+    from chats.hours import parse_hours
 
     chat = await request(provider, "M1")
     p, _, _ = await connect(provider, chat["ws_url"])

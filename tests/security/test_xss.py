@@ -22,8 +22,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils.html import escape
 
+from accounts.models import Location, User
 from chats.models import Chat
-from chatserver.accounts.models import Location, User
 from queueing.models import CannedReply
 from tests.chats.test_sockets import active_chat
 from tests.conftest import chat_body, logged_in_client

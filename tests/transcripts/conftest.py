@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.models import User
 from chats.messaging import post_message
 from chats.models import Chat
 from chats.outbox import Outbox
-from chatserver.accounts.models import User
 from queueing.handoff import close_chat
 from queueing.routing import accept_chat
 from tests.conftest import open_chat_for

@@ -2,8 +2,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chatserver.accounts.models import LoginSource, Role
-from chatserver.accounts.provisioning import ProvisioningError, create_chat_user
+from accounts.models import LoginSource, Role
+from accounts.provisioning import ProvisioningError, create_chat_user
 
 
 class Command(BaseCommand):

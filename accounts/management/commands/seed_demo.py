@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from chatserver.accounts.models import User
-from chatserver.accounts.provisioning import create_chat_user, ensure_location
+from accounts.models import User
+from accounts.provisioning import create_chat_user, ensure_location
 
 DEMO_AGENCY = "Sunrise Home Health"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login, never for production)
