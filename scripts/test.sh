@@ -10,6 +10,7 @@ echo "== lint, types, migrations"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 DEBUG=1 .venv/bin/mypy accounts chatserver chats queueing transcripts consumers routing web
+.venv/bin/lint-imports --no-cache  # the dependency ladder (pyproject.toml [tool.importlinter])
 DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== tests on SQLite (the embedded default)"
