@@ -15,12 +15,14 @@ import sys
 import tempfile
 import time
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psutil
 import psycopg
+
+from tests.support import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -31,12 +33,6 @@ SERVER_CPUS = "0" if NCPU > 1 else ""
 GENERATOR_CPUS = set(range(1, NCPU)) if NCPU > 1 else {0}
 PASSWORD = "Bench-Pass-0123!"
 LOGDIR = Path(tempfile.mkdtemp(prefix="bench-logs-"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pin_generator() -> str:
@@ -69,37 +65,16 @@ def pg_recreate(db: str, template: str | None = None) -> None:
     )
 
 
-@dataclass
-class Redis:
-    """A private redis-server for the run (other engineers' tests share the default one)."""
-
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+class Redis(RedisServer):
+    """The run's private redis-server (other engineers' tests share the default one); the shared
+    one on 6379 where redis-server is not installed."""
 
     def start(self) -> Redis:
         if not shutil.which("redis-server"):
             self.port = 6379
             return self
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_port(self.port, 10)
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def version(self) -> str:
-        out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
-        return out.split("v=")[1].split()[0] if "v=" in out else out.strip()
 
 
 def wait_port(port: int, timeout: float) -> None:

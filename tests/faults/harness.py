@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,18 +27,14 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from tests.support import RedisServer, free_port
+
 # The checkout whose server is run (default: this one). Point it at another tree to try a fix.
 PROJECT = Path(os.environ.get("FAULTS_PROJECT_DIR") or Path(__file__).resolve().parents[2])
 PY = sys.executable
 PASSWORD = "Fault-Tests-Pass!9"
 PG_ADMIN_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 FIGURES_DIR = Path(os.environ.get("FAULTS_FIGURES_DIR", Path(tempfile.gettempdir()) / "clickchat-faults"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def record_figures(scenario: str, figures: dict, clients: list | None = None) -> None:
@@ -107,40 +102,6 @@ class PgDatabase:
 
 
 # --- Redis --------------------------------------------------------------------------------------
-
-
-@dataclass
-class RedisServer:
-    """A private redis-server on a free port (never the shared one): stop and start it at will."""
-
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            with suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return self
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            with suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
 
 
 # --- a TCP proxy that can cut PostgreSQL away from the servers -----------------------------------------
