@@ -35,6 +35,7 @@ MUST_MASK = [
         "card ending 1111, the full number is [card ending 1111]",
     ),
     ("SSN 123-45-6789, card 4111 1111 1111 1111", "SSN ***-**-6789, card [card ending 1111]"),
+    ("Card number:\n4111111111111111", "Card number:\n[card ending 1111]"),
 ]
 
 MUST_KEEP = [
@@ -62,6 +63,7 @@ MUST_KEEP = [
     "Authorization 4111111111111111 approved",  # brand and Luhn, but an authorization number
     "The card was declined, authorization 4111111111111111",  # the nearest label decides
     "Paid by card. 4111111111111111 is the reference",  # another sentence, and labelled
+    "Paid by card\n4111111111111111",  # a line of its own, unlabelled
     "Her member card number is 4111111111111111",  # an insurance card's number is a member id
     "4111111111111111",  # bare, unlabelled, no grouping or expiry: not enough evidence
     "Claim 4111-1111-1111-1111 was denied",  # card grouping, but labelled a claim
@@ -109,31 +111,37 @@ def card_shaped(text: str) -> bool:
     )
 
 
-ORDINARY = list(corpora.ordinary(20_000))
-SENSITIVE = list(corpora.sensitive(8_000))
+@pytest.fixture(scope="module")
+def ordinary() -> list[corpora.Sample]:
+    return list(corpora.ordinary(20_000))
 
 
-def test_the_ordinary_corpus_is_hard():
+@pytest.fixture(scope="module")
+def sensitive() -> list[corpora.Sample]:
+    return list(corpora.sensitive(8_000))
+
+
+def test_the_ordinary_corpus_is_hard(ordinary):
     """The corpus bites: hundreds of its samples hold a brand-range, Luhn-valid number of 13–19 digits."""
-    hard = sum(card_shaped(sample.text) for sample in ORDINARY)
+    hard = sum(card_shaped(sample.text) for sample in ordinary)
     assert hard >= 500, hard
-    assert {s.category for s in ORDINARY} >= {"authorization", "claim", "tracking", "npi", "phone", "uuid", "mbi"}
+    assert {s.category for s in ordinary} >= {"authorization", "claim", "tracking", "npi", "phone", "uuid", "mbi"}
 
 
-def test_false_positive_rate_on_the_ordinary_corpus_is_below_a_tenth_of_a_percent():
+def test_false_positive_rate_on_the_ordinary_corpus_is_below_a_tenth_of_a_percent(ordinary):
     """Fewer than 0.1 % of 20,000 generated identifier sentences are changed (measured: 0)."""
-    changed = [s for s in ORDINARY if redact(s.text).changed]
-    rate = len(changed) / len(ORDINARY)
-    print(f"false positives: {len(changed)} of {len(ORDINARY)} ({rate:.3%})")
+    changed = [s for s in ordinary if redact(s.text).changed]
+    rate = len(changed) / len(ordinary)
+    print(f"false positives: {len(changed)} of {len(ordinary)} ({rate:.3%})")
     assert rate < 0.001, [s.text for s in changed[:10]]
 
 
-def test_every_card_and_ssn_of_the_sensitive_corpus_is_masked():
+def test_every_card_and_ssn_of_the_sensitive_corpus_is_masked(sensitive):
     """100 % of 8,000 generated cards (every brand) and SSNs are masked, with the right kind and last four."""
-    missed = [s for s in SENSITIVE if tuple((m.kind, m.last4) for m in redact(s.text).masked) != s.expect]
-    print(f"missed: {len(missed)} of {len(SENSITIVE)}")
+    missed = [s for s in sensitive if tuple((m.kind, m.last4) for m in redact(s.text).masked) != s.expect]
+    print(f"missed: {len(missed)} of {len(sensitive)}")
     assert not missed, [s.text for s in missed[:10]]
-    assert {s.category for s in SENSITIVE} == {f"card {brand}" for brand in corpora.BRANDS} | {"ssn"}
+    assert {s.category for s in sensitive} == {f"card {brand}" for brand in corpora.BRANDS} | {"ssn"}
     assert len(corpora.BRANDS) == len(CARD_BRANDS)
 
 
