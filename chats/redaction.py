@@ -332,10 +332,19 @@ def redact(text: str) -> Redaction:
     return Redaction("".join(pieces), tuple(span[3] for span in chosen))
 
 
+MASK_MARKS = re.compile(r"\[card ending (\d{4})\]|\*\*\*-\*\*-(\d{4})")
+
+
 def what_was_masked(original: str, stored: str) -> tuple[Mask, ...]:
     """What masking `original` took out, given the text that was stored (none if it is unchanged).
 
     Used for the sender's `ack`, fresh or resent: masking is deterministic, so the original
-    (kept apart for supervisors) gives the same answer every time it is asked.
+    (kept apart for supervisors) gives the same answer every time it is asked. Should the rule
+    have changed since the message was stored, the marks in the stored text say what was masked.
     """
-    return () if original == stored else redact(original).masked
+    if original == stored:
+        return ()
+    redaction = redact(original)
+    if redaction.text == stored:
+        return redaction.masked
+    return tuple(Mask("card", card) if card else Mask("ssn", ssn) for card, ssn in MASK_MARKS.findall(stored))

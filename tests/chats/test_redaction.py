@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from chats.redaction import CARD_BRANDS, Mask, card_brand_accepts, luhn_valid, redact
+from chats.redaction import CARD_BRANDS, Mask, card_brand_accepts, luhn_valid, redact, what_was_masked
 from tests.chats import corpora
 
 MUST_MASK = [
@@ -97,6 +97,19 @@ def test_what_was_masked_is_listed_in_text_order():
     result = redact("card 4111 1111 1111 1111, her SSN 123-45-6789 and amex 378282246310005")
     assert result.masked == (Mask("card", "1111"), Mask("ssn", "6789"), Mask("card", "0005"))
     assert result.kinds == ("card", "ssn", "card")
+
+
+def test_what_was_masked_is_told_again_for_a_stored_message():
+    """A resend's ack recomputes the list from the kept original; if the rule changed, from the stored marks."""
+    original = "card 4111 1111 1111 1111 and SSN 123-45-6789"
+    stored = redact(original).text
+    assert what_was_masked(original, stored) == (Mask("card", "1111"), Mask("ssn", "6789"))
+    assert what_was_masked("nothing masked 12", "nothing masked 12") == ()
+    stored_by_an_older_rule = "Authorization [card ending 1111] and ***-**-6789"
+    assert what_was_masked("Authorization 4111111111111111 and 123-45-6789", stored_by_an_older_rule) == (
+        Mask("card", "1111"),
+        Mask("ssn", "6789"),
+    )
 
 
 def card_shaped(text: str) -> bool:
