@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from chats.models import Chat, Entry, EntryKind
+from chats.redaction import Mask
 
 
 def iso(at: datetime | None) -> str | None:
@@ -26,6 +28,23 @@ def entry_frame(entry: Entry) -> dict[str, Any]:
         frame["client_id"] = str(entry.client_id) if entry.client_id else None
     else:
         frame["event"] = entry.event
+    return frame
+
+
+def ack_frame(entry: Entry, masked: Sequence[Mask], chat_id: str | None = None) -> dict[str, Any]:
+    """The sender's receipt for a stored message (the agent socket names the chat).
+
+    When masking changed the stored text it also carries that text and what was masked, so the
+    sender's screen shows what the other side and the transcript hold; otherwise neither key.
+    A resend of the same client_id is answered with the same frame.
+    """
+    frame: dict[str, Any] = {"type": "ack"}
+    if chat_id is not None:
+        frame["chat_id"] = chat_id
+    frame |= {"client_id": str(entry.client_id), "seq": entry.seq}
+    if masked:
+        frame["text"] = entry.text
+        frame["masked"] = [{"kind": mask.kind, "last4": mask.last4} for mask in masked]
     return frame
 
 

@@ -11,7 +11,8 @@ from django.db import transaction
 from accounts.models import Role, User
 from chats.models import Chat, Entry, EntryKind, Status
 from chats.outbox import Outbox
-from chats.transcript import append_entry, find_by_client_id
+from chats.redaction import Mask, what_was_masked
+from chats.transcript import append_entry, find_by_client_id, original_text
 
 
 class ChatAccessError(Exception):
@@ -56,8 +57,9 @@ def check_may_write(user: User, chat: Chat | None) -> Chat:
 
 @dataclass(frozen=True)
 class Posted:
-    entry: Entry
+    entry: Entry  # as stored: seq, client_id and the (masked) text
     duplicate: bool
+    masked: tuple[Mask, ...] = ()  # what masking took out of the text (the sender's ack says so)
 
 
 def post_message(
@@ -70,7 +72,7 @@ def post_message(
         # reads the snapshot from before the lock wait and misses a resend committed meanwhile.
         existing = find_by_client_id(chat, client_id)
         if existing is not None:  # a resend: answer with what was stored
-            return Posted(existing, duplicate=True)
+            return Posted(existing, duplicate=True, masked=what_was_masked(original_text(existing), existing.text))
         entry = append_entry(
             chat,
             kind=EntryKind.MESSAGE,
@@ -85,7 +87,7 @@ def post_message(
         )
         if user.role == Role.PROVIDER:
             announce_idle_cleared(chat, outbox)
-    return Posted(entry, duplicate=False)
+    return Posted(entry, duplicate=False, masked=what_was_masked(text, entry.text))
 
 
 def activity_updates(user: User, chat: Chat, *, now: datetime) -> dict[str, object]:

@@ -36,11 +36,17 @@ from chats.integrity import canonical_around_seq, text_digest
 from chats.messaging import ChatAccessError, Posted, announce_idle_cleared, check_may_write
 from chats.models import Chat, Entry, EntryKind
 from chats.outbox import Outbox, at_once
+from chats.redaction import what_was_masked
 from chats.transcript import entry_event, masked
 
 log = logging.getLogger(__name__)
 
 POST_MESSAGE = "SELECT * FROM chats_post_message(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# A resend (rare): what was stored for it, so its ack says again what masking changed.
+STORED_MESSAGE = """
+    SELECT e.text, o.text FROM chats_entry e LEFT JOIN chats_redactedoriginal o ON o.entry_id = e.id
+    WHERE e.chat_id = %s AND e.client_id = %s
+"""
 
 
 class StoreUnavailable(DatabaseError):
@@ -55,6 +61,7 @@ async def post_message(
     user: User, chat_id: uuid.UUID, client_id: uuid.UUID, text: str, *, now: datetime, outbox: Outbox
 ) -> Posted:
     """`chats.messaging.post_message`, on the event loop: same rules, same rows, same events."""
+    typed = text
     text, original = masked(text, EntryKind.MESSAGE)
     digest = text_digest(text)
     head, tail = canonical_around_seq(
@@ -68,10 +75,14 @@ async def post_message(
     )
     params = (chat_id, client_id, user.pk, user.role, user.display_name, text, digest, original, now, head, tail)
     pool = await pool_for_this_loop()
+    stored: tuple[str, str | None] | None = None
     try:
         async with pool.connection() as conn:
             cursor = await conn.execute(POST_MESSAGE, params)
             row = await cursor.fetchone()
+            if row is not None and row[0] == "duplicate":
+                cursor = await conn.execute(STORED_MESSAGE, (row[2], client_id))
+                stored = await cursor.fetchone()
     except PsycopgError as exc:  # including the pool's timeout: nothing was committed
         raise StoreUnavailable(str(exc)) from exc
     if row is None:  # the function always answers one row; without it nothing is known to be stored
@@ -86,7 +97,11 @@ async def post_message(
         idle_steps_done=idle_steps_done,
     )
     if outcome == "duplicate":  # a resend: answer with what was stored
-        return Posted(Entry(seq=seq, client_id=client_id), duplicate=True)
+        if stored is None:
+            raise StoreUnavailable("the stored message of a resend was not found")
+        stored_text, stored_original = stored
+        masks = what_was_masked(stored_original or stored_text, stored_text)
+        return Posted(Entry(seq=seq, client_id=client_id, text=stored_text), duplicate=True, masked=masks)
     if outcome != "stored":
         raise refusal(outcome, user, chat if chat_pk is not None else None)
     entry = Entry(
@@ -104,7 +119,7 @@ async def post_message(
     outbox.add(*entry_event(chat, entry))
     if user.role == Role.PROVIDER:
         announce_idle_cleared(chat, outbox)
-    return Posted(entry, duplicate=False)
+    return Posted(entry, duplicate=False, masked=what_was_masked(typed, text))
 
 
 def refusal(outcome: str, user: User, chat: Chat | None) -> ChatAccessError:

@@ -30,7 +30,17 @@ def lock_existing_chat(pk: int) -> Chat:
 
 
 def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:
-    return Entry.objects.filter(chat=chat, client_id=client_id).only("id", "seq", "client_id").first()
+    """The entry stored for this client_id, with its text and masked original (one query)."""
+    entries = Entry.objects.filter(chat=chat, client_id=client_id).select_related("original")
+    return entries.only("id", "seq", "client_id", "text", "original__text").first()
+
+
+def original_text(entry: Entry) -> str:
+    """What the sender typed: the masked original if masking changed it, else the stored text."""
+    try:
+        return entry.original.text
+    except RedactedOriginal.DoesNotExist:
+        return entry.text
 
 
 def new_entry(

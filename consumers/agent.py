@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
+from chats.frames import ack_frame
 from chats.messaging import relay_typing
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
@@ -85,9 +86,7 @@ class AgentConsumer(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
         posted = await self.post_message(chat_id, client_id, text)
-        await self.send_json(
-            {"type": "ack", "chat_id": str(chat_id), "client_id": str(client_id), "seq": posted.entry.seq}
-        )
+        await self.send_json(ack_frame(posted.entry, posted.masked, chat_id=str(chat_id)))
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:

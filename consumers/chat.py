@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
+from chats.frames import ack_frame
 from chats.messaging import ChatAccessError, relay_typing
 from chats.snapshots import provider_replay
 from consumers.base import ChatSocket
@@ -60,7 +61,7 @@ class ChatConsumer(ChatSocket):
         client_id = require_uuid(frame, "client_id")
         text = require_text(frame)
         posted = await self.post_message(self.chat_id, client_id, text)
-        await self.send_json({"type": "ack", "client_id": str(client_id), "seq": posted.entry.seq})
+        await self.send_json(ack_frame(posted.entry, posted.masked))
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
