@@ -24,6 +24,8 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(VENV)/bin/mypy chatserver chats queueing transcripts consumers routing web
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	[ -d node_modules ] || npm ci --no-audit --no-fund
+	node_modules/.bin/eslint
 
 test: setup services
 	bash scripts/test.sh

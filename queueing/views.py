@@ -1,4 +1,4 @@
-"""GET /api/hours/[?at=ISO-8601]: is chat open, until when, and when it opens next."""
+"""GET /api/hours/[?at=ISO-8601]: is chat open, until when, when it opens next, and the weekly hours."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from chatserver.http import json_error
+from queueing.hours import WeeklyHours
 from queueing.schedule import current_schedule
 
 MIN_YEAR, MAX_YEAR = 1900, 2200  # the schedule searches a year around `at`; far years overflow datetime
@@ -38,5 +39,15 @@ def hours(request: HttpRequest) -> JsonResponse:
             "timezone": str(schedule.timezone),
             "closes_at": closes_at.isoformat() if closes_at else None,
             "next_open": next_open.isoformat() if next_open else None,
+            "weekly": weekly_periods(schedule.weekly),
         }
     )
+
+
+def weekly_periods(weekly: WeeklyHours) -> list[list[list[str]]]:
+    """Monday first, each day's open periods as local ["HH:MM", "HH:MM"] (end "24:00" = midnight)."""
+    return [[[hhmm(start), hhmm(end)] for start, end in day] for day in weekly.days]
+
+
+def hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
