@@ -22,7 +22,6 @@ of sockets, on the PostgreSQL message store's async pool (off the database threa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 import weakref
@@ -41,6 +40,7 @@ log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0  # how often heads are read; the bound is two intervals plus a sync
 HEAD_BOUND_SECONDS = 5.0  # what docs/ and the contract promise
 RETELL_CHECKS = 5  # a socket still behind after being told is told again this many checks later
+SEND_TIMEOUT_SECONDS = CHECK_SECONDS  # a socket that cannot take a small frame in this long is not waited for
 ENTRY_FRAMES = frozenset({"message", "event"})
 
 
@@ -146,7 +146,7 @@ async def check(reg: Registry) -> int:
     heads = await read_heads(chat_ids) if chat_ids else {}
     reg.checks += 1
     previous, reg.heads = reg.heads, heads
-    told = 0
+    sends = []
     for socket, chats in list(reg.sockets.items()):
         for chat_id, following in list(chats.items()):
             head = heads.get(chat_id, 0)
@@ -155,10 +155,16 @@ async def check(reg: Registry) -> int:
             if following.told >= head and reg.checks - following.told_at < RETELL_CHECKS:
                 continue
             following.told, following.told_at = head, reg.checks
-            with contextlib.suppress(Exception):  # closing under us: its disconnect forgets it
-                await socket.send_json(head_frame(chat_id, head))
-                told += 1
-    return told
+            sends.append(tell(socket, head_frame(chat_id, head)))
+    return sum(await asyncio.gather(*sends))  # at once: a slow reader holds up no one else
+
+
+async def tell(socket: Follower, frame: dict[str, Any]) -> bool:
+    try:
+        await asyncio.wait_for(socket.send_json(frame), SEND_TIMEOUT_SECONDS)
+    except Exception:  # closing under us (its disconnect forgets it), or too slow: told again later
+        return False
+    return True
 
 
 async def read_heads(chat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
