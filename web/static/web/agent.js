@@ -143,24 +143,15 @@
     this.id = id;
     this.unread = 0;
     this.ended = false;
-    var panel = document.getElementById("agent-panel-template").content.firstElementChild.cloneNode(true);
-    panel.id = "panel-" + id;
-    panel.setAttribute("aria-labelledby", "tab-" + id);
-    panel.setAttribute("data-chat-id", id);
-    panel.hidden = true;
+    var panel = C.chatPanel("agent-panel-template", id);
     this.panel = panel;
     this.q = function (sel) { return panel.querySelector(sel); };
     this.log = new C.ChatLog({
-      list: this.q(".entries"),
-      scroller: this.q(".log"),
-      typing: this.q(".typing"),
+      panel: panel,
       typingText: "The provider is typing…",
       reader: "the provider",
       mine: function (role) { return role !== "provider"; },
-      send: function (frame) { return socket.send(frame); },
-      sendReliable: function (frame) { socket.sendReliable(frame); },
-      forget: function (clientId) { socket.forget(clientId); },
-      isOpen: function () { return socket.isOpen(); },
+      socket: function () { return socket; },
       syncFrame: function (after) { return { type: "sync", chat_id: id, after: after }; },
       messageFrame: function (clientId, text) { return { type: "message", chat_id: id, client_id: clientId, text: text }; },
       typingFrame: function () { return { type: "typing", chat_id: id }; },

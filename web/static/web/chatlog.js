@@ -51,15 +51,16 @@
   }
 
   /**
-   * options: list (the <ol> of entries), scroller (the scrolling role=log box), typing (the element
-   * for the indicator), typingText, mine(role) -> bool, reader ("the agent"), and the socket's side:
-   * send(frame) -> bool, sendReliable(frame), forget(client_id), isOpen(), syncFrame(after),
-   * messageFrame(client_id, text), typingFrame(); hooks onEntry(frame, live), onAppend(item).
+   * options: panel (the chat's panel: its .entries list, .log scroll box and .typing line),
+   * typingText, mine(role) -> bool, reader ("the agent"), socket() -> its ResilientSocket, how that
+   * socket words frames: syncFrame(after), messageFrame(client_id, text), typingFrame(); and hooks
+   * onEntry(frame, live), onAppend(item).
    */
   function ChatLog(options) {
     this.o = options;
-    this.list = options.list;
-    this.scroller = options.scroller || options.list;
+    this.list = options.panel.querySelector(".entries");
+    this.scroller = options.panel.querySelector(".log");
+    this.typingLine = options.panel.querySelector(".typing");
     this.tracker = new C.SeqTracker();
     this.pending = {}; // client_id -> list item not yet confirmed by its stored entry
     this.syncAsked = -1; // the `after` of the last gap sync, so one gap asks once
@@ -101,7 +102,7 @@
     if (!this.tracker.add(frame.seq)) return; // already shown (replay after a reconnect, sync)
     if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
       this.syncAsked = this.tracker.contiguous;
-      this.o.send(this.o.syncFrame(this.tracker.contiguous));
+      this.o.socket().send(this.o.syncFrame(this.tracker.contiguous));
     }
     var mine = frame.client_id && this.pending[frame.client_id];
     if (mine) {
@@ -120,13 +121,13 @@
   ChatLog.prototype.head = function (seq) {
     if (typeof seq !== "number" || seq <= this.tracker.contiguous) return;
     this.syncAsked = this.tracker.contiguous;
-    this.o.send(this.o.syncFrame(this.tracker.contiguous));
+    this.o.socket().send(this.o.syncFrame(this.tracker.contiguous));
   };
 
   /** Send what the user typed; it shows at once as pending. */
   ChatLog.prototype.send = function (text) {
     var clientId = C.uuid();
-    var open = this.o.isOpen();
+    var open = this.o.socket().isOpen();
     var item = messageItem("You", true, null, text);
     item.classList.add("pending");
     if (!open) item.classList.add("queued");
@@ -135,7 +136,7 @@
     this.pending[clientId] = item;
     this.list.appendChild(item);
     this.scroller.scrollTop = this.scroller.scrollHeight;
-    this.o.sendReliable(this.o.messageFrame(clientId, text));
+    this.o.socket().sendReliable(this.o.messageFrame(clientId, text));
     return clientId;
   };
 
@@ -173,7 +174,7 @@
   ChatLog.prototype.refused = function (frame) {
     var item = frame.client_id && this.pending[frame.client_id];
     if (!item) return false;
-    if (frame.code !== "rate_limited") this.o.forget(frame.client_id); // rate-limited ones are resent
+    if (frame.code !== "rate_limited") this.o.socket().forget(frame.client_id); // rate-limited ones are resent
     item.classList.add("failed");
     item.querySelector(".state").textContent = "Not sent: " + frame.message;
     return true;
@@ -182,7 +183,7 @@
   /** The user typed: tell the other side, at most every TYPING_EVERY_MS. True when sent. */
   ChatLog.prototype.typed = function () {
     if (Date.now() - this.lastTyping <= TYPING_EVERY_MS) return false;
-    if (!this.o.send(this.o.typingFrame())) return false;
+    if (!this.o.socket().send(this.o.typingFrame())) return false;
     this.lastTyping = Date.now();
     return true;
   };
@@ -190,16 +191,27 @@
   /** The other side is typing. */
   ChatLog.prototype.typing = function () {
     var self = this;
-    this.o.typing.textContent = this.o.typingText;
+    this.typingLine.textContent = this.o.typingText;
     window.clearTimeout(this.typingTimer);
     this.typingTimer = window.setTimeout(function () { self.stopTyping(); }, TYPING_SHOWN_MS);
   };
 
   ChatLog.prototype.stopTyping = function () {
     window.clearTimeout(this.typingTimer);
-    this.o.typing.textContent = "";
+    this.typingLine.textContent = "";
   };
 
+  /** A chat's panel cloned from its <template>, named after the chat (its tab is "tab-<id>"). */
+  function chatPanel(templateId, id) {
+    var panel = document.getElementById(templateId).content.firstElementChild.cloneNode(true);
+    panel.id = "panel-" + id;
+    panel.setAttribute("aria-labelledby", "tab-" + id);
+    panel.setAttribute("data-chat-id", id);
+    panel.hidden = true;
+    return panel;
+  }
+
   C.ChatLog = ChatLog;
+  C.chatPanel = chatPanel;
   C.maskedNotice = maskedNotice;
 })();

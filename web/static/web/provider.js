@@ -239,11 +239,7 @@
     this.info = info;
     this.ended = false;
     var id = info.chat_id;
-    var panel = document.getElementById("chat-panel-template").content.firstElementChild.cloneNode(true);
-    panel.id = "panel-" + id;
-    panel.setAttribute("aria-labelledby", "tab-" + id);
-    panel.setAttribute("data-chat-id", id);
-    panel.hidden = true;
+    var panel = C.chatPanel("chat-panel-template", id);
     this.panel = panel;
     this.q = function (sel) { return panel.querySelector(sel); };
     this.q(".patient").textContent = info.label;
@@ -259,16 +255,11 @@
     tabs.appendChild(this.tab);
     document.getElementById("chat-panels").appendChild(panel);
     this.log = new C.ChatLog({
-      list: this.q(".entries"),
-      scroller: this.q(".log"),
-      typing: this.q(".typing"),
+      panel: panel,
       typingText: "The agent is typing…",
       reader: "the agent",
       mine: function (role) { return role === "provider"; },
-      send: function (frame) { return self.socket.send(frame); },
-      sendReliable: function (frame) { self.socket.sendReliable(frame); },
-      forget: function (clientId) { self.socket.forget(clientId); },
-      isOpen: function () { return self.socket.isOpen(); },
+      socket: function () { return self.socket; },
       syncFrame: function (after) { return { type: "sync", after: after }; },
       messageFrame: function (clientId, text) { return { type: "message", client_id: clientId, text: text }; },
       typingFrame: function () { return { type: "typing" }; },
