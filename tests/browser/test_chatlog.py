@@ -100,6 +100,18 @@ def test_masked_text_replaces_the_senders_copy_with_a_notice(open_as):
     )
 
 
+def test_typing_indicator_goes_when_the_message_arrives(open_as):
+    """The agent sees "typing" while the provider types, and not a moment after the message itself arrives."""
+    provider, chat, agent, panel = chat_between(open_as, "M-TYPING-1")
+    chat.locator(".composer-text").press_sequentially("Is it")
+    expect(panel.locator(".typing")).to_contain_text("typing")
+    chat.locator(".composer-text").fill("Is it approved?")
+    chat.locator(".composer-text").press("Enter")
+    expect(panel.locator(".log li.msg.theirs", has_text="Is it approved?")).to_have_count(1)
+    assert panel.locator(".typing").inner_text() == ""  # cleared with the message, not 5 s later
+    close_from_console(panel)
+
+
 def test_masked_notice_wording(open_as):
     """The notice names each hidden number (the words the page shows for ack.masked)."""
     page = open_as("paula", "/chat/")
