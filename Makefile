@@ -25,6 +25,8 @@ lint: setup
 	DEBUG=1 $(VENV)/bin/mypy accounts chatserver chats queueing transcripts consumers routing web
 	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	[ -d node_modules ] || npm ci --no-audit --no-fund
+	node_modules/.bin/eslint
 
 test: setup services
 	bash scripts/test.sh

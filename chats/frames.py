@@ -82,3 +82,8 @@ def ended_frame(chat: Chat) -> dict[str, Any]:
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
+
+
+def head_frame(chat_id: Any, seq: int) -> dict[str, Any]:
+    """A chat's stored head, to a socket that is behind it (consumers/heads.py); the client syncs."""
+    return {"type": "head", "chat_id": str(chat_id), "seq": seq}

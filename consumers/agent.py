@@ -12,6 +12,7 @@ from django.utils import timezone
 from chats import groups
 from chats.frames import ack_frame
 from chats.messaging import relay_typing
+from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
@@ -52,6 +53,8 @@ class AgentConsumer(ChatSocket):
         state = await database_sync_to_async(agent_state)(self.user, now=timezone.now())
         await self.accept()
         await self.send_json(state)
+        for chat in state["chats"]:
+            heads.follow_summary(self, chat)
         self.beat = asyncio.get_running_loop().create_task(self.keep_presence())
 
     async def disconnect(self, code: int) -> None:
@@ -128,6 +131,7 @@ class AgentConsumer(ChatSocket):
             frame = {**frame, "chat_id": event["chat_id"]}
         await self.send_json(frame)
         if frame.get("type") == "ended" and "chat_id" in event:
+            heads.unfollow(self, event["chat_id"])
             await self.leave(groups.chat_group(event["chat_id"]))
 
     async def agent_assigned(self, event: dict) -> None:
@@ -139,10 +143,12 @@ class AgentConsumer(ChatSocket):
             await self.leave(groups.chat_group(chat_id))
         else:
             await self.send_json(frame)
+            heads.follow_summary(self, frame["chat"])
 
     async def agent_released(self, event: dict) -> None:
         """A chat left this agent (transfer, unanswered offer)."""
         await self.leave(groups.chat_group(event["chat_id"]))
+        heads.unfollow(self, event["chat_id"])
         await self.send_json({"type": "released", "chat_id": event["chat_id"], "reason": event["reason"]})
 
     async def queue_positions(self, event: dict) -> None:

@@ -29,6 +29,7 @@ from chats import groups, messaging, pg_store
 from chats.frames import error_frame
 from chats.messaging import ChatAccessError, Posted
 from chats.outbox import Outbox
+from consumers import heads
 from consumers.fields import FrameError
 from consumers.ratelimit import TokenBucket
 from queueing.presence import PresenceError
@@ -78,6 +79,11 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        """Every frame to the client; entries are noted for head checks (consumers/heads.py)."""
+        heads.sent(self, content, getattr(self, "chat_id", None))
+        await super().send_json(content, close)
 
     async def db(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one domain function (one transaction), then publish its events.
@@ -141,6 +147,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes: stop watching the session, leave every group."""
+        heads.forget(self)
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             watcher.cancel()

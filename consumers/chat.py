@@ -12,6 +12,7 @@ from chats import groups
 from chats.frames import ack_frame
 from chats.messaging import ChatAccessError, relay_typing
 from chats.snapshots import provider_replay
+from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.handoff import end_by_provider
@@ -50,6 +51,7 @@ class ChatConsumer(ChatSocket):
             await self.leave(groups.QUEUE_WATCHERS)
         for frame in frames:
             await self.send_json(frame)
+        heads.follow(self, self.chat_id, frames[0]["last_seq"])  # the replay sent every entry up to it
         if frames[0]["status"] == "ended":  # it showed what was missed; nothing more will come
             await self.close(code=CLOSE_CODES["chat_ended"])
 

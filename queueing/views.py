@@ -1,6 +1,6 @@
 """The provider-facing queue API.
 
-GET /api/hours/[?at=ISO-8601]: is chat open, until when, and when it opens next.
+GET /api/hours/[?at=ISO-8601]: is chat open, until when, when it opens next, and the weekly hours.
 POST /api/chats/: a provider requests a chat about one patient (checked, opened, routed).
 """
 
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import acting_user, api_login_required, json_error, read_json
+from chats.hours import WeeklyHours
 from chats.outbox import Outbox
 from chats.requests import ChatRequestError, record_refusal
 from queueing.intake import request_chat
@@ -45,6 +46,7 @@ def hours(request: HttpRequest) -> JsonResponse:
             "timezone": str(schedule.timezone),
             "closes_at": closes_at.isoformat() if closes_at else None,
             "next_open": next_open.isoformat() if next_open else None,
+            "weekly": weekly_periods(schedule.weekly),
         }
     )
 
@@ -72,3 +74,12 @@ def create_chat(request: HttpRequest) -> JsonResponse:
         },
         status=201 if created else 200,
     )
+
+
+def weekly_periods(weekly: WeeklyHours) -> list[list[list[str]]]:
+    """Monday first, each day's open periods as local ["HH:MM", "HH:MM"] (end "24:00" = midnight)."""
+    return [[[hhmm(start), hhmm(end)] for start, end in day] for day in weekly.days]
+
+
+def hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"

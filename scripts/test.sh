@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite: lint, types, migrations, the SQLite pass, the PostgreSQL pass, the contract smoke.
+# The whole suite: lint (Python and the page scripts), types, migrations, the SQLite pass, the PostgreSQL pass, the contract smoke.
 # Exits non-zero on the first failure. Extra arguments go to both pytest passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ echo "== lint, types, migrations"
 DEBUG=1 .venv/bin/mypy accounts chatserver chats queueing transcripts consumers routing web
 .venv/bin/lint-imports --no-cache  # the dependency ladder (pyproject.toml [tool.importlinter])
 DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
+[ -d node_modules ] || npm ci --no-audit --no-fund  # eslint, pinned in package-lock.json
+node_modules/.bin/eslint  # the page scripts (eslint.config.mjs)
 
 echo "== tests on SQLite (the embedded default)"
 $PY -m pytest -m "not postgres" -q -p no:cacheprovider "$@"

@@ -47,6 +47,7 @@ pytestmark = pytest.mark.browser
 @dataclass
 class LiveServer:
     env_extra: dict[str, str]
+    module: str = "chatserver.serve"  # what `python -m` runs: the production server, or a test's wrapper of it
     port: int = field(default_factory=free_port)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="browser-")))
     proc: subprocess.Popen | None = None
@@ -97,7 +98,7 @@ class LiveServer:
         log = open(self.workdir / "server.log", "w")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             # the production server, as the Procfile runs it (its access log off, ours on)
-            [sys.executable, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", self.module, "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env(),
             stdout=log,
@@ -134,8 +135,14 @@ def server_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(server_env: dict[str, str]) -> Iterator[LiveServer]:
-    live = LiveServer(server_env)
+def server_module() -> str:
+    """Override in a test module to run its server through a wrapper of chatserver.serve."""
+    return "chatserver.serve"
+
+
+@pytest.fixture(scope="module")
+def server(server_env: dict[str, str], server_module: str) -> Iterator[LiveServer]:
+    live = LiveServer(server_env, server_module)
     live.manage("migrate", "--noinput")
     users = [
         (

@@ -64,7 +64,14 @@ def test_hours_with_closure_from_settings_and_database(weekday_hours, settings):
 def test_hours_defaults_to_now():
     """Without `at`, the answer is for now."""
     data = Client().get("/api/hours/").json()
-    assert set(data) == {"open", "at", "timezone", "closes_at", "next_open"}
+    assert set(data) == {"open", "at", "timezone", "closes_at", "next_open", "weekly"}
+
+
+def test_hours_carry_the_weekly_schedule(settings):
+    """`weekly`: Monday first, each day's local open periods, so pages need not repeat the setting."""
+    settings.CHAT_HOURS = parse_hours("Mon-Thu 08:00-12:00 13:00-18:00; Fri 09:00-24:00")
+    weekly = Client().get("/api/hours/").json()["weekly"]
+    assert weekly == [[["08:00", "12:00"], ["13:00", "18:00"]]] * 4 + [[["09:00", "24:00"]], [], []]
 
 
 @pytest.mark.parametrize("at", ["tomorrow", "2026-11-23T13:00:00", "2026-13-40T00:00:00Z"])

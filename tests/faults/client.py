@@ -7,7 +7,8 @@
 - resend of unacked messages with the same `client_id` after every (re)connect and when an ack
   is overdue; a repeated client_id is acked with the stored seq, never stored twice;
 - resume with `?after=SEQ` (provider) or the console's state (agent); a seq gap seen live is
-  filled with a `sync` frame; entries are rendered strictly in seq order, each once.
+  filled with a `sync` frame, and so is a `head` frame past what was rendered (a lost last relay);
+  entries are rendered strictly in seq order, each once.
 
 Every client logs each client_id it sent with its ack seq, and every entry it rendered.
 """
@@ -64,6 +65,7 @@ class ChatView:
     released: int = 0
     answered: bool = False
     sync_asked_for: int = -1
+    heads: list[tuple[float, int]] = field(default_factory=list)  # (time, seq) of each `head` frame
 
     def pending(self) -> list[Sent]:
         return [s for s in self.sent.values() if s.acked_seq is None and s.refused is None]
@@ -280,6 +282,13 @@ class ResilientClient:
         while view.last_seq + 1 in view.buffer:
             self.render(view, view.buffer.pop(view.last_seq + 1))
 
+    async def on_head(self, view: ChatView, frame: dict) -> None:
+        """The server's stored head is past what this socket was sent: ask for the rest."""
+        view.heads.append((time.monotonic(), frame["seq"]))
+        if frame["seq"] > view.last_seq:
+            view.sync_asked_for = view.last_seq
+            await self.send_raw(self.sync_frame(view))
+
     def render(self, view: ChatView, frame: dict) -> None:
         view.rendered.append({**frame, "rendered_at": time.monotonic()})
         view.last_seq = frame["seq"]
@@ -333,6 +342,8 @@ class ProviderClient(ResilientClient):
             await self.on_entry(view, frame, live=frame["seq"] > self.state_last_seq)
         elif kind == "ack":
             self.on_ack(view, frame)
+        elif kind == "head":
+            await self.on_head(view, frame)
         elif kind == "idle.warning":
             view.idle_warning_frames.append(frame["number"])
         elif kind == "ended":
@@ -389,6 +400,8 @@ class AgentClient(ResilientClient):
             await self.on_entry(self.view(chat_id), frame, live=True)
         elif kind == "ack" and chat_id:
             self.on_ack(self.view(chat_id), frame)
+        elif kind == "head" and chat_id:
+            await self.on_head(self.view(chat_id), frame)
         elif kind == "idle.warning" and chat_id:
             self.view(chat_id).idle_warning_frames.append(frame["number"])
         elif kind == "ended" and chat_id:

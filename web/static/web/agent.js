@@ -18,7 +18,6 @@
   var queueAt = Date.now();
   var status = "away";
   var capacity = 0;
-  var TYPING_EVERY_MS = 3000;
   var baseTitle = document.title;
   var flashTimer = null;
   var REASONS = {
@@ -125,38 +124,16 @@
 
   // --- tabs --------------------------------------------------------------------------------------------
 
-  function allTabs() {
-    return Array.prototype.slice.call(tabs.querySelectorAll("[role=tab]"));
-  }
+  var tabList = new C.Tabs(tabs, {
+    onSelect: function (tab) {
+      var chat = chats[tab.getAttribute("data-chat-id")];
+      if (chat) chat.setUnread(0);
+    },
+  });
 
   function select(chat) {
-    Object.keys(chats).forEach(function (id) {
-      var c = chats[id];
-      var on = c === chat;
-      c.tab.setAttribute("aria-selected", on ? "true" : "false");
-      c.tab.tabIndex = on ? 0 : -1;
-      c.panel.hidden = !on;
-      if (on) c.setUnread(0);
-    });
+    tabList.select(chat.tab);
   }
-
-  tabs.addEventListener("click", function (event) {
-    var tab = event.target.closest("[role=tab]");
-    if (tab) select(chats[tab.getAttribute("data-chat-id")]);
-  });
-  tabs.addEventListener("keydown", function (event) {
-    var list = allTabs();
-    var i = list.indexOf(document.activeElement);
-    if (i < 0) return;
-    var next = null;
-    if (event.key === "ArrowRight") next = list[(i + 1) % list.length];
-    else if (event.key === "ArrowLeft") next = list[(i - 1 + list.length) % list.length];
-    if (next) {
-      event.preventDefault();
-      select(chats[next.getAttribute("data-chat-id")]);
-      next.focus();
-    }
-  });
 
   // --- one chat ----------------------------------------------------------------------------------------
 
@@ -164,20 +141,22 @@
     var self = this;
     var id = summary.chat_id;
     this.id = id;
-    this.tracker = new C.SeqTracker();
-    this.pending = {};
     this.unread = 0;
     this.ended = false;
-    this.lastTyping = 0;
-    this.syncAsked = -1;
-    var panel = document.getElementById("agent-panel-template").content.firstElementChild.cloneNode(true);
-    panel.id = "panel-" + id;
-    panel.setAttribute("aria-labelledby", "tab-" + id);
-    panel.setAttribute("data-chat-id", id);
-    panel.hidden = true;
+    var panel = C.chatPanel("agent-panel-template", id);
     this.panel = panel;
     this.q = function (sel) { return panel.querySelector(sel); };
-    this.log = this.q(".log");
+    this.log = new C.ChatLog({
+      panel: panel,
+      typingText: "The provider is typing…",
+      reader: "the provider",
+      mine: function (role) { return role !== "provider"; },
+      socket: function () { return socket; },
+      syncFrame: function (after) { return { type: "sync", chat_id: id, after: after }; },
+      messageFrame: function (clientId, text) { return { type: "message", chat_id: id, client_id: clientId, text: text }; },
+      typingFrame: function () { return { type: "typing", chat_id: id }; },
+      onEntry: function (frame, live) { self.onEntry(frame, live); },
+    });
     this.text = this.q(".composer-text");
     this.text.id = "reply-" + id;
     this.text.setAttribute("maxlength", root.getAttribute("data-max-chars"));
@@ -207,11 +186,7 @@
       self.sendText();
     });
     this.text.addEventListener("keydown", function (event) { self.onKey(event); });
-    this.text.addEventListener("input", function () {
-      if (Date.now() - self.lastTyping > TYPING_EVERY_MS && socket.send({ type: "typing", chat_id: id })) {
-        self.lastTyping = Date.now();
-      }
-    });
+    this.text.addEventListener("input", function () { self.log.typed(); });
     this.q(".transfer-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var to = self.q(".transfer-to").value.trim();
@@ -261,7 +236,7 @@
   };
 
   AgentChat.prototype.feed = function (entries) {
-    for (var i = 0; i < entries.length; i++) this.entry(entries[i], false);
+    for (var i = 0; i < entries.length; i++) this.log.entry(entries[i], false);
   };
 
   AgentChat.prototype.setUnread = function (n) {
@@ -302,59 +277,17 @@
     }
   };
 
-  AgentChat.prototype.append = function (item, seq) {
-    if (seq !== null) {
-      item.setAttribute("data-seq", String(seq));
-      var before = null;
-      var items = this.log.querySelectorAll("li[data-seq]");
-      for (var i = 0; i < items.length; i++) {
-        if (Number(items[i].getAttribute("data-seq")) > seq) {
-          before = items[i];
-          break;
-        }
-      }
-      this.log.insertBefore(item, before || this.log.querySelector("li.pending"));
-    } else {
-      this.log.appendChild(item);
-    }
-    this.log.scrollTop = this.log.scrollHeight;
-  };
-
-  AgentChat.prototype.messageItem = function (who, role, at, text) {
-    return C.messageItem(who, role !== "provider", at, text);
-  };
-
-  AgentChat.prototype.entry = function (frame, live) {
-    if (!this.tracker.add(frame.seq)) return;
-    if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
-      this.syncAsked = this.tracker.contiguous;
-      socket.send({ type: "sync", chat_id: this.id, after: this.tracker.contiguous });
-    }
-    var mine = frame.client_id && this.pending[frame.client_id];
-    if (mine) {
-      delete this.pending[frame.client_id];
-      this.append(C.confirmPending(mine, frame), frame.seq);
-      return;
-    }
-    if (frame.type === "message") {
-      this.append(this.messageItem(frame.sender || "", frame.sender_role, frame.at, frame.text), frame.seq);
-      if (frame.sender_role === "provider") {
-        this.clearIdle();
-        if (live && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
-      }
-    } else {
-      this.append(C.eventItem(frame), frame.seq);
-    }
+  /** After an entry was shown: a provider's message clears the idle mark and counts as unread in the background. */
+  AgentChat.prototype.onEntry = function (frame, live) {
+    if (frame.type !== "message" || frame.sender_role !== "provider") return;
+    this.clearIdle();
+    if (live && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
   };
 
   AgentChat.prototype.sendText = function () {
     var text = this.text.value.trim();
     if (!text || this.ended) return;
-    var clientId = C.uuid();
-    var item = C.markPending(this.messageItem("You", "agent", null, text), socket.isOpen());
-    this.pending[clientId] = item;
-    this.log.appendChild(item);
-    socket.sendReliable({ type: "message", chat_id: this.id, client_id: clientId, text: text });
+    this.log.send(text);
     this.text.value = "";
   };
 
@@ -370,18 +303,12 @@
     this.q(".idle-state").textContent = "";
   };
 
-  AgentChat.prototype.showTyping = function () {
-    var typing = this.q(".typing");
-    typing.textContent = "The provider is typing…";
-    window.clearTimeout(this.typingTimer);
-    this.typingTimer = window.setTimeout(function () { typing.textContent = ""; }, 5000);
-  };
-
   AgentChat.prototype.end = function (reason) {
     if (this.ended) return;
     var self = this;
     this.ended = true;
     this.clearIdle();
+    this.log.stopTyping();
     this.panel.setAttribute("data-ended", reason || "ended");
     this.tab.classList.add("ended");
     var box = this.q(".ended");
@@ -460,10 +387,16 @@
         break;
       case "message":
       case "event":
-        if (chat) chat.entry(frame, true);
+        if (chat) chat.log.entry(frame, true);
+        break;
+      case "head":
+        if (chat) chat.log.head(frame.seq);
+        break;
+      case "ack":
+        if (chat) chat.log.acked(frame);
         break;
       case "typing":
-        if (chat && frame.sender_role === "provider") chat.showTyping();
+        if (chat && frame.sender_role === "provider") chat.log.typing();
         break;
       case "idle.warning":
         if (chat) chat.showIdle(frame.number, frame.seconds_left);
@@ -472,11 +405,7 @@
         if (chat) chat.end(frame.reason);
         break;
       case "error":
-        if (chat && frame.client_id && chat.pending[frame.client_id]) {
-          if (frame.code !== "rate_limited") socket.forget(frame.client_id);
-          var state = chat.pending[frame.client_id].querySelector(".state");
-          if (state) state.textContent = "Not sent: " + frame.message;
-        }
+        if (chat) chat.log.refused(frame);
         say(frame.message);
         break;
       default:

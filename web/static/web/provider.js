@@ -7,8 +7,6 @@
   var root = document.getElementById("provider");
   var phone = root.getAttribute("data-phone");
   var STORE_KEY = "clickchat.provider.chats";
-  var TYPING_EVERY_MS = 3000;
-  var TYPING_SHOWN_MS = 5000;
   var REASONS = {
     idle_timeout: "The chat ended because there was no reply for a while.",
     agent_closed: "The agent closed the chat.",
@@ -31,6 +29,48 @@
     });
   }
 
+  /** "08:00" -> "8:00 AM", "24:00" -> "midnight". */
+  function wallClock(hhmm) {
+    var h = Number(hhmm.slice(0, 2));
+    var m = hhmm.slice(3, 5);
+    if (h === 24 || (h === 0 && m === "00")) return "midnight";
+    return ((h + 11) % 12 + 1) + ":" + m + (h < 12 ? " AM" : " PM");
+  }
+
+  function zoneName(tz) {
+    try {
+      var parts = new Intl.DateTimeFormat("en-US", { timeZone: tz, timeZoneName: "longGeneric" }).formatToParts(new Date());
+      var name = parts.filter(function (p) { return p.type === "timeZoneName"; })[0];
+      return name ? name.value.replace(/ Time$/, " time") : tz;
+    } catch (err) {
+      return tz;
+    }
+  }
+
+  /** The weekly schedule of /api/hours/ in words: "Monday to Friday, 8:00 AM to 6:00 PM Eastern time" (or ""). */
+  function weeklyText(hours) {
+    var days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    var week = hours.weekly || [];
+    var periods = function (day) {
+      return (week[day] || []).map(function (p) {
+        return p[0] === "00:00" && p[1] === "24:00" ? "all day" : wallClock(p[0]) + " to " + wallClock(p[1]);
+      }).join(" and ");
+    };
+    var groups = [];
+    for (var d = 0; d < 7; d++) {
+      var text = periods(d);
+      var last = groups[groups.length - 1];
+      if (!text) continue;
+      if (last && last.text === text && last.to === d - 1) last.to = d;
+      else groups.push({ from: d, to: d, text: text });
+    }
+    if (!groups.length) return "";
+    return groups.map(function (g) {
+      var span = g.from === 0 && g.to === 6 ? "every day" : g.from === g.to ? days[g.from] : days[g.from] + " to " + days[g.to];
+      return span + ", " + g.text;
+    }).join("; ") + " " + zoneName(hours.timezone);
+  }
+
   function showHours(hours) {
     var text = document.getElementById("hours-text");
     var closed = document.getElementById("closed-notice");
@@ -41,9 +81,10 @@
       form.hidden = false;
     } else {
       var next = hours.next_open ? when(hours.next_open, hours.timezone) : "later";
+      var weekly = weeklyText(hours);
       text.textContent = "Chat is closed now. It opens again " + next + ".";
       document.getElementById("closed-text").textContent =
-        "Chat opens again " + next + ". Chat is open Monday to Friday, 8:00 AM to 6:00 PM Eastern time.";
+        "Chat opens again " + next + "." + (weekly ? " Chat is open " + weekly + "." : "");
       closed.hidden = false;
       form.hidden = true;
     }
@@ -62,41 +103,11 @@
 
   // --- tabs ------------------------------------------------------------------------------------
 
-  function allTabs() {
-    return Array.prototype.slice.call(tabs.querySelectorAll("[role=tab]"));
-  }
-
-  function select(tab) {
-    allTabs().forEach(function (t) {
-      var on = t === tab;
-      t.setAttribute("aria-selected", on ? "true" : "false");
-      t.tabIndex = on ? 0 : -1;
-      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
-      if (on) {
-        var badge = t.querySelector(".badge");
-        if (badge) badge.remove();
-      }
-    });
-  }
-
-  tabs.addEventListener("click", function (event) {
-    var tab = event.target.closest("[role=tab]");
-    if (tab) select(tab);
-  });
-  tabs.addEventListener("keydown", function (event) {
-    var list = allTabs();
-    var i = list.indexOf(document.activeElement);
-    if (i < 0) return;
-    var next = null;
-    if (event.key === "ArrowRight") next = list[(i + 1) % list.length];
-    else if (event.key === "ArrowLeft") next = list[(i - 1 + list.length) % list.length];
-    else if (event.key === "Home") next = list[0];
-    else if (event.key === "End") next = list[list.length - 1];
-    if (next) {
-      event.preventDefault();
-      select(next);
-      next.focus();
-    }
+  var tabList = new C.Tabs(tabs, {
+    onSelect: function (tab) {
+      var badge = tab.querySelector(".badge");
+      if (badge) badge.remove();
+    },
   });
 
   // --- the pre-chat form -------------------------------------------------------------------------
@@ -185,7 +196,7 @@
           var chat = existing || openChat({ chat_id: reply.data.chat_id, case_number: reply.data.case_number,
             ws_url: reply.data.ws_url, label: label, member_id: body.patient.member_id });
           if (existing || reply.status === 200) chat.note("You already have a chat open about this patient: here it is.");
-          select(chat.tab);
+          tabList.select(chat.tab);
           chat.text.focus();
           form.reset();
           syncTypeToLocation();
@@ -226,22 +237,13 @@
   function Chat(info) {
     var self = this;
     this.info = info;
-    this.tracker = new C.SeqTracker();
-    this.pending = {}; // client_id -> list item not yet stored
     this.ended = false;
-    this.lastTyping = 0;
-    this.syncAsked = -1;
     var id = info.chat_id;
-    var panel = document.getElementById("chat-panel-template").content.firstElementChild.cloneNode(true);
-    panel.id = "panel-" + id;
-    panel.setAttribute("aria-labelledby", "tab-" + id);
-    panel.setAttribute("data-chat-id", id);
-    panel.hidden = true;
+    var panel = C.chatPanel("chat-panel-template", id);
     this.panel = panel;
     this.q = function (sel) { return panel.querySelector(sel); };
     this.q(".patient").textContent = info.label;
     this.q(".case-number").textContent = info.case_number;
-    this.log = this.q(".log");
     this.text = this.q(".composer-text");
     this.text.id = "msg-" + id;
     this.text.setAttribute("maxlength", root.getAttribute("data-max-chars"));
@@ -252,6 +254,17 @@
     ]);
     tabs.appendChild(this.tab);
     document.getElementById("chat-panels").appendChild(panel);
+    this.log = new C.ChatLog({
+      panel: panel,
+      typingText: "The agent is typing…",
+      reader: "the agent",
+      mine: function (role) { return role === "provider"; },
+      socket: function () { return self.socket; },
+      syncFrame: function (after) { return { type: "sync", after: after }; },
+      messageFrame: function (clientId, text) { return { type: "message", client_id: clientId, text: text }; },
+      typingFrame: function () { return { type: "typing" }; },
+      onAppend: function () { self.badge(); },
+    });
 
     this.q(".composer").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -264,10 +277,7 @@
       }
     });
     this.text.addEventListener("input", function () {
-      if (Date.now() - self.lastTyping > TYPING_EVERY_MS && self.socket.send({ type: "typing" })) {
-        self.lastTyping = Date.now();
-        self.clearIdle();
-      }
+      if (self.log.typed()) self.clearIdle();
     });
     var endButton = this.q(".end");
     endButton.addEventListener("click", function () {
@@ -284,7 +294,7 @@
     });
 
     this.socket = new C.ResilientSocket({
-      url: function () { return info.ws_url + "?after=" + self.tracker.contiguous; },
+      url: function () { return info.ws_url + "?after=" + self.log.after(); },
       onFrame: function (frame) { self.onFrame(frame); },
       onStatus: function (status) { self.onStatus(status); },
       onFinal: function (code, why) { self.onFinal(code, why); },
@@ -294,7 +304,14 @@
   }
 
   Chat.prototype.note = function (text) {
-    this.append(el("li", { className: "system" }, [el("span", { className: "body", text: text })]), null);
+    this.log.note(text);
+  };
+
+  /** A "new" mark on the tab of a chat in the background. */
+  Chat.prototype.badge = function () {
+    if (this.tab.getAttribute("aria-selected") !== "true" && !this.tab.querySelector(".badge")) {
+      this.tab.appendChild(el("span", { className: "badge", text: "new" }));
+    }
   };
 
   Chat.prototype.setStatus = function (text) {
@@ -326,14 +343,17 @@
         this.setStatus(frame.name + " handed your chat on; the next agent will join shortly.");
         break;
       case "typing":
-        if (frame.sender_role !== "provider") this.showTyping();
+        if (frame.sender_role !== "provider") this.log.typing();
         break;
       case "message":
       case "event":
-        this.entry(frame);
+        this.log.entry(frame, true);
+        break;
+      case "head":
+        this.log.head(frame.seq);
         break;
       case "ack":
-        this.acked(frame.client_id, frame.seq);
+        this.log.acked(frame);
         break;
       case "idle.warning":
         this.showIdle(frame.number, frame.seconds_left);
@@ -357,88 +377,16 @@
     this.panel.setAttribute("data-position", String(position));
   };
 
-  Chat.prototype.showTyping = function () {
-    var typing = this.q(".typing");
-    typing.textContent = "The agent is typing…";
-    window.clearTimeout(this.typingTimer);
-    this.typingTimer = window.setTimeout(function () { typing.textContent = ""; }, TYPING_SHOWN_MS);
-  };
-
-  Chat.prototype.append = function (item, seq) {
-    if (seq === null) {
-      this.log.appendChild(item);
-    } else {
-      item.setAttribute("data-seq", String(seq));
-      var after = null;
-      var items = this.log.querySelectorAll("li[data-seq]");
-      for (var i = 0; i < items.length; i++) {
-        if (Number(items[i].getAttribute("data-seq")) > seq) {
-          after = items[i];
-          break;
-        }
-      }
-      if (!after) after = this.log.querySelector("li.pending");
-      this.log.insertBefore(item, after);
-    }
-    this.log.scrollTop = this.log.scrollHeight;
-    if (this.tab.getAttribute("aria-selected") !== "true" && !this.tab.querySelector(".badge")) {
-      this.tab.appendChild(el("span", { className: "badge", text: "new" }));
-    }
-  };
-
-  Chat.prototype.messageItem = function (who, role, at, text) {
-    return C.messageItem(who, role === "provider", at, text);
-  };
-
-  Chat.prototype.entry = function (frame) {
-    if (!this.tracker.add(frame.seq)) return; // already shown (replay after a reconnect)
-    if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
-      this.syncAsked = this.tracker.contiguous;
-      this.socket.send({ type: "sync", after: this.tracker.contiguous });
-    }
-    var mine = frame.client_id && this.pending[frame.client_id];
-    if (mine) {
-      delete this.pending[frame.client_id];
-      this.append(C.confirmPending(mine, frame), frame.seq);
-      return;
-    }
-    if (frame.type === "message") {
-      this.append(this.messageItem(frame.sender || "", frame.sender_role, frame.at, frame.text), frame.seq);
-    } else {
-      this.append(C.eventItem(frame), frame.seq);
-    }
-  };
-
   Chat.prototype.sendText = function () {
     var text = this.text.value.trim();
     if (!text || this.ended) return;
-    var clientId = C.uuid();
-    var item = C.markPending(this.messageItem("You", "provider", null, text), this.socket.isOpen());
-    item.setAttribute("data-client-id", clientId);
-    this.pending[clientId] = item;
-    this.log.appendChild(item);
-    this.log.scrollTop = this.log.scrollHeight;
-    this.socket.sendReliable({ type: "message", client_id: clientId, text: text });
+    this.log.send(text);
     this.text.value = "";
     this.clearIdle();
   };
 
-  Chat.prototype.acked = function (clientId) {
-    var item = this.pending[clientId];
-    if (!item) return;
-    item.classList.remove("queued");
-    var state = item.querySelector(".state");
-    if (state) state.textContent = "Sent";
-  };
-
   Chat.prototype.onError = function (frame) {
-    if (frame.client_id && this.pending[frame.client_id]) {
-      var item = this.pending[frame.client_id];
-      if (frame.code !== "rate_limited") this.socket.forget(frame.client_id);
-      item.classList.add("failed");
-      item.querySelector(".state").textContent = "Not sent: " + frame.message;
-      return;
-    }
+    if (this.log.refused(frame)) return;
     if (frame.code !== "bad_frame") this.setStatus(frame.message);
   };
 
@@ -467,7 +415,7 @@
     this.ended = true;
     this.clearIdle();
     this.socket.stop();
-    this.q(".typing").textContent = "";
+    this.log.stopTyping();
     var box = this.q(".ended");
     C.clear(box);
     box.appendChild(el("h3", { text: "This chat has ended" }));
@@ -494,7 +442,7 @@
     return chat;
   }
 
-  select(newTab);
+  tabList.select(newTab);
   newPanel.hidden = false;
   syncTypeToLocation();
   loadHours();

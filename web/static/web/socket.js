@@ -1,4 +1,5 @@
-/* Click-to-Chat shared client: a resilient socket and small DOM helpers. No dependencies.
+/* Click-to-Chat shared client: a resilient socket, a seq tracker and small DOM helpers. No dependencies.
+ * (The chat log both pages show is chatlog.js; their tab lists are tabs.js.)
  *
  * ResilientSocket keeps one WebSocket alive:
  *  - heartbeats: a `ping` every HEARTBEAT_MS; no frame at all for DEAD_MS means the link is dead;
@@ -251,43 +252,6 @@
       hex.slice(8, 10).join("") + "-" + hex.slice(10).join("");
   }
 
-  /** One message of a chat log; `mine` puts it on the reader's side. */
-  function messageItem(who, mine, at, text) {
-    return el("li", { className: "msg " + (mine ? "mine" : "theirs") }, [
-      el("span", { className: "meta" }, [el("span", { className: "who", text: who }), " ",
-        el("time", { datetime: at || "", text: clock(at) })]),
-      el("span", { className: "body", text: text }),
-    ]);
-  }
-
-  /** Mark a message the user just typed as not yet stored ("Sending…" or queued while offline). */
-  function markPending(item, open) {
-    item.classList.add("pending");
-    if (!open) item.classList.add("queued");
-    item.appendChild(el("span", { className: "state", text: open ? "Sending…" : "Queued: sends when reconnected" }));
-    return item;
-  }
-
-  /** The server stored a pending message: it loses its pending marks and takes the stored time. */
-  function confirmPending(item, frame) {
-    item.remove();
-    item.classList.remove("pending", "queued");
-    var time = item.querySelector("time");
-    time.textContent = clock(frame.at);
-    time.setAttribute("datetime", frame.at || "");
-    var state = item.querySelector(".state");
-    if (state) state.remove();
-    return item;
-  }
-
-  /** One event of a chat log (requested, joined, warned, transferred, ended…). */
-  function eventItem(frame) {
-    return el("li", { className: "system" }, [
-      el("time", { datetime: frame.at || "", text: clock(frame.at) }), " ",
-      el("span", { className: "body", text: frame.text }),
-    ]);
-  }
-
   function clock(iso) {
     var date = iso ? new Date(iso) : new Date();
     return date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
@@ -318,10 +282,6 @@
     clear: clear,
     uuid: uuid,
     clock: clock,
-    messageItem: messageItem,
-    markPending: markPending,
-    confirmPending: confirmPending,
-    eventItem: eventItem,
     duration: duration,
     jsonData: jsonData,
     csrfToken: csrfToken,

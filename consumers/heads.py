@@ -1,0 +1,183 @@
+"""Head seqs: a socket that missed a relay learns its chat's stored head within HEAD_BOUND_SECONDS.
+
+The channel layer is at-most-once (channels_redis drops what it cannot deliver, e.g. across a Redis
+reconnect). A client spots a gap when a later entry arrives, but a dropped *last* entry would stay
+unseen while the socket stays open. So each process keeps a registry of its sockets, the chats each
+one follows, and the highest seq it has sent each of them; one task per process (per event loop)
+reads, every CHECK_SECONDS and in one query, the `last_seq` of all chats its sockets follow, and sends
+`{"type": "head", "chat_id", "seq"}` to every socket still behind. The page answers with `sync`.
+
+Not every difference is a loss: a relay may be in flight while the head is read. A socket is told
+only when it is behind the head read one check *earlier*, i.e. an entry committed at least one
+interval ago has still not reached it. Bound: commit at t, first read after t by t + CHECK_SECONDS,
+the head frame at the next read, by t + 2 × CHECK_SECONDS (4 s), then the client's `sync` round trip
+— under HEAD_BOUND_SECONDS (5 s). A socket that stays behind (an old page ignoring `head`) is told
+again every RETELL_CHECKS checks, not every check.
+
+Cost: one indexed `= ANY(array)` read of one row per followed chat per interval, whatever the number
+of sockets, on the PostgreSQL message store's async pool (off the database thread); elsewhere
+(SQLite) on the database thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+
+from chats import pg_store
+from chats.frames import head_frame
+from chats.models import Chat
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 2.0  # how often heads are read; the bound is two intervals plus a sync
+HEAD_BOUND_SECONDS = 5.0  # what docs/ and the contract promise
+RETELL_CHECKS = 5  # a socket still behind after being told is told again this many checks later
+SEND_TIMEOUT_SECONDS = CHECK_SECONDS  # a socket that cannot take a small frame in this long is not waited for
+ENTRY_FRAMES = frozenset({"message", "event"})
+
+
+class Follower(Protocol):
+    async def send_json(self, content: Any, close: bool = False) -> None: ...
+
+
+@dataclass
+class Following:
+    sent: int = 0  # the highest seq of this chat sent to the socket
+    told: int = -1  # the head seq last sent to it in a `head` frame
+    told_at: int = 0  # the check number when it was told
+
+
+@dataclass
+class Registry:
+    """One event loop's sockets and what each has been sent (a server process has one loop)."""
+
+    sockets: dict[Follower, dict[uuid.UUID, Following]] = field(default_factory=dict)
+    heads: dict[uuid.UUID, int] = field(default_factory=dict)  # as read at the previous check
+    checks: int = 0
+    task: asyncio.Task | None = None
+
+    def chat_ids(self) -> set[uuid.UUID]:
+        return {chat_id for chats in self.sockets.values() for chat_id in chats}
+
+
+_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Registry] = weakref.WeakKeyDictionary()
+
+
+def registry() -> Registry:
+    loop = asyncio.get_running_loop()
+    found = _registries.get(loop)
+    if found is None:
+        found = _registries[loop] = Registry()
+    return found
+
+
+# --- the hooks the consumers call ------------------------------------------------------------
+
+
+def follow(socket: Follower, chat_id: uuid.UUID | str, seq: int = 0) -> None:
+    """`socket` shows `chat_id` and has been sent every entry up to `seq` (a replay's head)."""
+    reg = registry()
+    chats = reg.sockets.setdefault(socket, {})
+    following = chats.setdefault(as_uuid(chat_id), Following())
+    following.sent = max(following.sent, seq)
+    if reg.task is None or reg.task.done():
+        reg.task = asyncio.get_running_loop().create_task(watch(reg), name="chat-heads")
+
+
+def follow_summary(socket: Follower, chat: dict[str, Any]) -> None:
+    """Follow a console's chat summary (`agent.state`, `assigned`): it carries every entry so far."""
+    entries = chat.get("entries") or []
+    follow(socket, chat["chat_id"], max((e.get("seq", 0) for e in entries), default=0))
+
+
+def unfollow(socket: Follower, chat_id: uuid.UUID | str) -> None:
+    chats = registry().sockets.get(socket)
+    if chats is not None:
+        chats.pop(as_uuid(chat_id), None)
+
+
+def forget(socket: Follower) -> None:
+    """The socket closed."""
+    registry().sockets.pop(socket, None)
+
+
+def sent(socket: Follower, frame: dict[str, Any], chat_id: uuid.UUID | str | None) -> None:
+    """Note a frame on its way to `socket`: an entry raises the seq the socket has of its chat."""
+    seq = frame.get("seq")
+    if frame.get("type") not in ENTRY_FRAMES or not isinstance(seq, int):
+        return
+    chats = registry().sockets.get(socket)
+    raw = frame.get("chat_id", chat_id)
+    if chats is None or raw is None:
+        return
+    following = chats.get(as_uuid(raw))
+    if following is not None and seq > following.sent:
+        following.sent = seq
+
+
+def as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+# --- the process-wide check --------------------------------------------------------------------
+
+
+async def watch(reg: Registry) -> None:
+    """Check every CHECK_SECONDS while any socket follows a chat; ends when none does."""
+    while reg.sockets:
+        await asyncio.sleep(CHECK_SECONDS)
+        try:
+            await check(reg)
+        except Exception:  # a database blip must not end healing: the next check tries again
+            log.warning("reading chat heads failed", exc_info=True)
+
+
+async def check(reg: Registry) -> int:
+    """One check: read the heads, tell the sockets behind; how many `head` frames were sent."""
+    chat_ids = reg.chat_ids()
+    heads = await read_heads(chat_ids) if chat_ids else {}
+    reg.checks += 1
+    previous, reg.heads = reg.heads, heads
+    sends = []
+    for socket, chats in list(reg.sockets.items()):
+        for chat_id, following in list(chats.items()):
+            head = heads.get(chat_id, 0)
+            if following.sent >= min(head, previous.get(chat_id, 0)):
+                continue  # caught up, or only behind an entry that may still be in flight
+            if following.told >= head and reg.checks - following.told_at < RETELL_CHECKS:
+                continue
+            following.told, following.told_at = head, reg.checks
+            sends.append(tell(socket, head_frame(chat_id, head)))
+    return sum(await asyncio.gather(*sends))  # at once: a slow reader holds up no one else
+
+
+async def tell(socket: Follower, frame: dict[str, Any]) -> bool:
+    try:
+        await asyncio.wait_for(socket.send_json(frame), SEND_TIMEOUT_SECONDS)
+    except Exception:  # closing under us (its disconnect forgets it), or too slow: told again later
+        return False
+    return True
+
+
+async def read_heads(chat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """`last_seq` of each chat, in one query."""
+    ids = list(chat_ids)
+    if not pg_store.enabled():
+        return await database_sync_to_async(heads_on_the_database_thread)(ids)
+    pool = await pg_store.pool_for_this_loop()
+    table = Chat._meta.db_table
+    async with pool.connection() as conn:
+        cursor = await conn.execute(f"SELECT public_id, last_seq FROM {table} WHERE public_id = ANY(%s)", (ids,))  # noqa: S608 - the table name is ours
+        return dict(await cursor.fetchall())
+
+
+def heads_on_the_database_thread(ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    return dict(Chat.objects.filter(public_id__in=ids).values_list("public_id", "last_seq"))
