@@ -20,7 +20,7 @@ from transcripts.integrity import GENESIS, entry_hash, text_digest
 
 
 def lock_chat(**lookup: object) -> Chat | None:
-    """The chat row, locked for this transaction (on SQLite the IMMEDIATE transaction locks)."""
+    """The chat row, locked for this transaction."""
     return Chat.objects.select_for_update(of=("self",)).filter(**lookup).select_related("agent").first()
 
 
