@@ -2,11 +2,14 @@
 --
 -- chats_write_refusal(): who may write to a chat now, the one statement of that rule. NULL means
 -- allowed; otherwise the refusal's code, which chats.messaging words for the client.
+-- chats_after_activity(): a chat row as chatter activity leaves it, the one statement of that
+-- rule: a provider's word restarts an active chat's idle ladder, an agent's first word answers the
+-- offer. Messages apply it here; a provider's typing applies it too (chats.messaging.relay_typing).
 -- chats_post_message(): a message stored in one statement. Everything that does not depend on
 -- the locked chat (masking, the text digest, the canonical form around the seq) comes from
 -- Python; the function locks the chat, applies the write rule, answers a resend with its stored
 -- seq, appends the entry with the next seq and the chained hash (transcripts.integrity.chain_hash:
--- sha256 of previous hash || head || seq || tail), and applies the chatter-activity updates.
+-- sha256 of previous hash || head || seq || tail), and applies chats_after_activity().
 --
 -- Inside a VOLATILE plpgsql function each statement takes a fresh snapshot, so the duplicate
 -- check after the lock sees a resend committed while this call waited for the lock.
@@ -21,6 +24,21 @@ CREATE OR REPLACE FUNCTION chats_write_refusal(
     END
 $$;
 
+CREATE OR REPLACE FUNCTION chats_after_activity(c chats_chat, p_role text, p_at timestamptz)
+RETURNS chats_chat LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF c.status = 'active' THEN
+        IF p_role = 'provider' THEN
+            c.idle_since := p_at;
+            c.idle_steps_done := 0;
+        ELSIF c.answered_at IS NULL THEN
+            c.answered_at := p_at;
+        END IF;
+    END IF;
+    RETURN c;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chats_post_message(
     p_chat uuid, p_client uuid, p_user bigint, p_role text, p_sender_name text,
     p_text text, p_text_sha256 text, p_original text, p_at timestamptz, p_hash_head text, p_hash_tail text
@@ -30,7 +48,7 @@ DECLARE
     v_seq integer;
     v_hash text;
     v_entry bigint;
-    v_active boolean;
+    a chats_chat%ROWTYPE;
 BEGIN
     SELECT * INTO c FROM chats_chat WHERE public_id = p_chat FOR UPDATE;
     IF NOT FOUND THEN
@@ -55,15 +73,9 @@ BEGIN
         IF p_original IS NOT NULL THEN
             INSERT INTO chats_redactedoriginal (entry_id, text) VALUES (v_entry, p_original);
         END IF;
-        v_active := c.status = 'active';
-        UPDATE chats_chat SET
-            last_seq = v_seq,
-            head_hash = v_hash,
-            idle_since = CASE WHEN v_active AND p_role = 'provider' THEN p_at ELSE chats_chat.idle_since END,
-            idle_steps_done = CASE WHEN v_active AND p_role = 'provider' THEN 0
-                                   ELSE chats_chat.idle_steps_done END,
-            answered_at = CASE WHEN v_active AND p_role <> 'provider' AND c.answered_at IS NULL THEN p_at
-                               ELSE chats_chat.answered_at END
+        a := chats_after_activity(c, p_role, p_at);
+        UPDATE chats_chat SET last_seq = v_seq, head_hash = v_hash,
+            idle_since = a.idle_since, idle_steps_done = a.idle_steps_done, answered_at = a.answered_at
         WHERE id = c.id;
     END IF;
     RETURN QUERY SELECT outcome, v_seq, c.id, c.idle_steps_done::integer;

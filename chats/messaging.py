@@ -3,7 +3,8 @@
 The write rule has one statement: `chats_write_refusal()` in chats/message_store.sql, which the
 message function applies under the chat's lock. Everything else that asks "may this user write
 here?" (typing, ending, closing) asks the same function, and a refusal's wording is derived from
-its answer code here.
+its answer code here. Likewise chatter activity (the idle ladder, answering an offer) is
+`chats_after_activity()`, for messages and for a provider's typing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ REFUSAL_WORDING = {  # chats_write_refusal()'s answers (and not_found), as the c
     "not_your_chat": "You are not serving this chat.",
 }
 WRITE_REFUSAL = "SELECT chats_write_refusal(%s, %s, %s, %s, %s)"
+AFTER_ACTIVITY = (  # chats_after_activity(), the activity rule in message_store.sql, applied to the row
+    "UPDATE chats_chat c SET (idle_since, idle_steps_done, answered_at) ="
+    " (SELECT (a).idle_since, (a).idle_steps_done, (a).answered_at"
+    " FROM (SELECT chats_after_activity(c, %s, %s) AS a) AS after)"
+    " WHERE c.id = %s"
+)
 
 
 def refusal(code: str, chat_pk: int | None) -> ChatAccessError:
@@ -87,9 +94,9 @@ class Posted:
 def relay_typing(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> None:
     """Relay a typing frame (never stored); a provider's typing restarts their idle clock."""
     chat = check_may_write(user, with_write_refusal(Chat.objects.filter(public_id=chat_id), user).first())
-    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:
-        # As a provider's message does in chats_post_message(): chatter activity restarts the ladder.
-        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(idle_since=now, idle_steps_done=0)
+    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:  # typing is activity for providers only
+        with connection.cursor() as cursor:
+            cursor.execute(AFTER_ACTIVITY, (user.role, now, chat.pk))
         announce_idle_cleared(chat, outbox)
     outbox.chat_frame(chat, {"type": "typing", "sender_role": user.role})
 

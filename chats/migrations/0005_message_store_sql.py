@@ -1,4 +1,4 @@
-"""Install the message store's SQL from chats/message_store.sql (the write rule, chats_post_message()).
+"""Install the message store's SQL from chats/message_store.sql (the write and activity rules, chats_post_message()).
 
 The first version of chats_post_message() (0004) answered more columns; a function's result type
 cannot be replaced in place, so it is dropped first.
@@ -13,7 +13,11 @@ SQL_FILE = Path(__file__).resolve().parents[1] / "message_store.sql"
 OLD_POST_MESSAGE = (
     "DROP FUNCTION IF EXISTS chats_post_message(uuid, uuid, bigint, text, text, text, text, text, timestamptz, text, text)"
 )
-DROP = [OLD_POST_MESSAGE, "DROP FUNCTION IF EXISTS chats_write_refusal(text, bigint, bigint, bigint, text)"]
+DROP = [
+    OLD_POST_MESSAGE,
+    "DROP FUNCTION IF EXISTS chats_after_activity(chats_chat, text, timestamptz)",
+    "DROP FUNCTION IF EXISTS chats_write_refusal(text, bigint, bigint, bigint, text)",
+]
 
 
 def install(apps, schema_editor):
