@@ -3,10 +3,10 @@
 The SQL lives in `chats/message_store.sql` (migration chats 0005 installs it): the function locks
 the chat, applies the write rule (`chats_write_refusal()`, the rule's one statement), answers a
 resend with its stored seq, appends the entry with the next seq and the chained hash, and applies
-the chatter-activity updates, in one statement and one round trip. Python decides only what does
-not depend on the locked chat: masking, the text digest and the canonical form around the seq
-(`transcripts.integrity.canonical_around_seq`); a refusal is worded from the function's answer
-code (`chats.messaging.refusal`).
+the activity rule (`chats_after_activity()`), in one statement and one round trip. Python decides
+only what does not depend on the locked chat: masking, the text digest and the canonical form
+around the seq (`transcripts.integrity.canonical_around_seq`); a refusal is worded from the
+function's answer code (`chats.messaging.refusal`).
 
 Sockets call `post_message` on the event loop with psycopg's async pool (messages for different
 chats are stored concurrently, off Channels' one database thread; Django has no async database

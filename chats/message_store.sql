@@ -1,4 +1,6 @@
 -- The message store's SQL (chats/message_store.py calls it; migration chats 0005 installs it).
+-- Changing it: add a migration that runs this file again (every statement is CREATE OR REPLACE;
+-- a changed result type needs a DROP first, as 0005 does for 0004's function).
 --
 -- chats_write_refusal(): who may write to a chat now, the one statement of that rule. NULL means
 -- allowed; otherwise the refusal's code, which chats.messaging words for the client.
