@@ -38,7 +38,7 @@ def canonical_around_seq(
 ) -> tuple[str, str]:
     """An entry's canonical form split around its seq: canonical = head + str(seq) + tail.
 
-    The PostgreSQL message store (chats.pg_store) sends head and tail and finishes the hash in
+    The message store (chats.message_store) sends head and tail and finishes the hash in
     SQL once the chat is locked and the seq known, so the canonical form is defined only here.
     """
     compact = {"separators": (",", ":"), "ensure_ascii": True}

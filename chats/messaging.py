@@ -1,18 +1,28 @@
-"""Posting a message to a chat: authorize, store once, then (on commit) broadcast."""
+"""Who may write to a chat, and the frames around messages (stored by `chats.message_store`).
+
+The write rule has one statement: `chats_write_refusal()` in chats/message_store.sql, which the
+message function applies under the chat's lock. Everything else that asks "may this user write
+here?" (typing, ending, closing) asks the same function, and a refusal's wording is derived from
+its answer code here. Likewise chatter activity (the idle ladder, answering an offer) is
+`chats_after_activity()`, for messages and for a provider's typing.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection
+from django.db.models import CharField, F, Func, QuerySet, Value
 
 from accounts.models import Role, User
-from chats.models import Chat, Entry, EntryKind, Status
+from chats.models import Chat, Entry, Status, format_case_number
 from chats.outbox import Outbox
-from chats.redaction import Mask, what_was_masked
-from chats.transcript import append_entry, find_by_client_id, original_text
+from chats.redaction import Mask
+
+log = logging.getLogger(__name__)
 
 
 class ChatAccessError(Exception):
@@ -23,35 +33,56 @@ class ChatAccessError(Exception):
         self.code, self.message = code, message
 
 
-MESSAGE_PATH_FIELDS = (
-    "id",
-    "public_id",
-    "status",
-    "provider_id",
-    "agent_id",
-    "answered_at",
-    "idle_steps_done",
-    "last_seq",
-    "head_hash",
+REFUSAL_WORDING = {  # chats_write_refusal()'s answers (and not_found), as the client reads them
+    "not_found": "There is no such chat.",
+    "chat_ended": "Chat {case_number} has ended.",
+    "forbidden": "This chat belongs to someone else.",
+    "not_your_chat": "You are not serving this chat.",
+}
+WRITE_REFUSAL = "SELECT chats_write_refusal(%s, %s, %s, %s, %s)"
+AFTER_ACTIVITY = (  # chats_after_activity(), the activity rule in message_store.sql, applied to the row
+    "UPDATE chats_chat c SET (idle_since, idle_steps_done, answered_at) ="
+    " (SELECT (a).idle_since, (a).idle_steps_done, (a).answered_at"
+    " FROM (SELECT chats_after_activity(c, %s, %s) AS a) AS after)"
+    " WHERE c.id = %s"
 )
 
 
-def lock_chat_for_message(chat_id: uuid.UUID) -> Chat | None:
-    """The chat row locked, with only what posting a message reads (no join, no patient fields)."""
-    return Chat.objects.select_for_update().only(*MESSAGE_PATH_FIELDS).filter(public_id=chat_id).first()
+def refusal(code: str, chat_pk: int | None) -> ChatAccessError:
+    """The error for a refusal code of the write rule, worded for the client."""
+    wording = REFUSAL_WORDING.get(code)
+    if wording is None:
+        log.error("unknown refusal code %s from chats_write_refusal()", code)
+        wording = "That message could not be posted."
+    return ChatAccessError(code, wording.format(case_number=format_case_number(chat_pk) if chat_pk else ""))
+
+
+def with_write_refusal(chats: QuerySet[Chat], user: User) -> QuerySet[Chat]:
+    """`chats` with the write rule's answer for `user` read in the same query (`write_refusal`)."""
+    rule = Func(
+        F("status"),
+        F("provider_id"),
+        F("agent_id"),
+        Value(user.pk),
+        Value(user.role),
+        function="chats_write_refusal",
+        output_field=CharField(),
+    )
+    return chats.annotate(write_refusal=rule)
 
 
 def check_may_write(user: User, chat: Chat | None) -> Chat:
     """The chat if `user` may write to it now: its provider while open, or its current agent."""
     if chat is None:
-        raise ChatAccessError("not_found", "There is no such chat.")
-    if chat.status == Status.ENDED:
-        raise ChatAccessError("chat_ended", f"Chat {chat.case_number} has ended.")
-    if user.role == Role.PROVIDER:
-        if chat.provider_id != user.pk:
-            raise ChatAccessError("forbidden", "This chat belongs to someone else.")
-    elif chat.agent_id != user.pk or chat.status != Status.ACTIVE:
-        raise ChatAccessError("not_your_chat", "You are not serving this chat.")
+        raise refusal("not_found", None)
+    if hasattr(chat, "write_refusal"):  # read along with the chat (`with_write_refusal`)
+        code = chat.write_refusal
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(WRITE_REFUSAL, (chat.status, chat.provider_id, chat.agent_id, user.pk, user.role))
+            (code,) = cursor.fetchone()
+    if code is not None:
+        raise refusal(code, chat.pk)
     return chat
 
 
@@ -62,49 +93,12 @@ class Posted:
     masked: tuple[Mask, ...] = ()  # what masking took out of the text (the sender's ack says so)
 
 
-def post_message(
-    user: User, chat_id: uuid.UUID, client_id: uuid.UUID, text: str, *, now: datetime, outbox: Outbox
-) -> Posted:
-    """Store a message once per client_id; a repeat returns the stored entry (same seq)."""
-    with transaction.atomic():
-        chat = check_may_write(user, lock_chat_for_message(chat_id))
-        # A separate statement, after the lock: on PostgreSQL a subquery inside the locking SELECT
-        # reads the snapshot from before the lock wait and misses a resend committed meanwhile.
-        existing = find_by_client_id(chat, client_id)
-        if existing is not None:  # a resend: answer with what was stored
-            return Posted(existing, duplicate=True, masked=what_was_masked(original_text(existing), existing.text))
-        entry = append_entry(
-            chat,
-            kind=EntryKind.MESSAGE,
-            sender_role=user.role,
-            sender_id=user.pk,
-            sender_name=user.display_name,
-            text=text,
-            client_id=client_id,
-            now=now,
-            outbox=outbox,
-            chat_updates=activity_updates(user, chat, now=now),
-        )
-        if user.role == Role.PROVIDER:
-            announce_idle_cleared(chat, outbox)
-    return Posted(entry, duplicate=False, masked=what_was_masked(text, entry.text))
-
-
-def activity_updates(user: User, chat: Chat, *, now: datetime) -> dict[str, object]:
-    """Chatter activity restarts the idle ladder; an agent's first word answers the offer."""
-    if chat.status != Status.ACTIVE:
-        return {}
-    if user.role == Role.PROVIDER:
-        return {"idle_since": now, "idle_steps_done": 0}
-    return {"answered_at": now} if chat.answered_at is None else {}
-
-
 def relay_typing(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> None:
     """Relay a typing frame (never stored); a provider's typing restarts their idle clock."""
-    chat = check_may_write(user, Chat.objects.filter(public_id=chat_id).first())
-    updates = activity_updates(user, chat, now=now) if user.role == Role.PROVIDER else {}
-    if updates:
-        Chat.objects.filter(pk=chat.pk, status=Status.ACTIVE).update(**updates)
+    chat = check_may_write(user, with_write_refusal(Chat.objects.filter(public_id=chat_id), user).first())
+    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:  # typing is activity for providers only
+        with connection.cursor() as cursor:
+            cursor.execute(AFTER_ACTIVITY, (user.role, now, chat.pk))
         announce_idle_cleared(chat, outbox)
     outbox.chat_frame(chat, {"type": "typing", "sender_role": user.role})
 

@@ -30,7 +30,7 @@ class Outbox:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     queue_changed: bool = False  # set on commit by queueing.board.publish_queue_changed
     # How an event waits for the commit: Django's on_commit, or `at_once` for a caller that adds
-    # events only after its own COMMIT returned (the async message store, chats.pg_store).
+    # events only after its own COMMIT returned (the async message store, chats.message_store).
     on_commit: Callable[[Callable[[], None]], None] = transaction.on_commit
 
     def add(self, group: str, event: dict[str, Any]) -> None:

@@ -20,27 +20,13 @@ from chats.redaction import redact
 
 
 def lock_chat(**lookup: object) -> Chat | None:
-    """The chat row, locked for this transaction (on SQLite the IMMEDIATE transaction locks)."""
+    """The chat row, locked for this transaction."""
     return Chat.objects.select_for_update(of=("self",)).filter(**lookup).select_related("agent").first()
 
 
 def lock_existing_chat(pk: int) -> Chat:
     """A chat known to exist (e.g. just claimed), locked for this transaction."""
     return Chat.objects.select_for_update(of=("self",)).select_related("agent").get(pk=pk)
-
-
-def find_by_client_id(chat: Chat, client_id: uuid.UUID) -> Entry | None:
-    """The entry stored for this client_id, with its text and masked original (one query)."""
-    entries = Entry.objects.filter(chat=chat, client_id=client_id).select_related("original")
-    return entries.only("id", "seq", "client_id", "text", "original__text").first()
-
-
-def original_text(entry: Entry) -> str:
-    """What the sender typed: the masked original if masking changed it, else the stored text."""
-    try:
-        return entry.original.text
-    except RedactedOriginal.DoesNotExist:
-        return entry.text
 
 
 def new_entry(

@@ -1,8 +1,9 @@
 """Settings for clickchat, read from the environment (see README: Configuration).
 
-The defaults run the whole service in one Daphne process on SQLite with the in-memory channel
-layer. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL (channels-redis) and turns DEBUG off,
-which makes a missing SECRET_KEY or a wildcard ALLOWED_HOSTS stop start-up.
+The defaults run the whole service in one process on the embedded PostgreSQL (chatserver.embedded)
+with the in-memory channel layer. Production sets DATABASE_URL (any PostgreSQL) and REDIS_URL
+(channels-redis) and turns DEBUG off, which makes a missing SECRET_KEY or a wildcard ALLOWED_HOSTS
+stop start-up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 from chats.hours import HoursError, parse_closed_dates, parse_hours
+from chatserver.embedded import EMBEDDED_DATABASE_URL
 from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,27 +85,20 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL", EMBEDDED_DATABASE_URL)
 _db = dj_database_url.parse(DATABASE_URL)
-if _db["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg's pool (Django 5.1+): a connection per database call without connecting each time,
-    # at most DB_POOL_MAX per process however many request threads ASGI starts, and no SELECT 1
-    # health check before every call (a broken connection is dropped by the pool on return).
-    _db["CONN_MAX_AGE"] = 0  # required with the pool: connections go back to it after each call
-    # timeout: how long a call waits for a connection; short, so that during an outage frames fail
-    # fast into retryable errors instead of queueing behind the database thread.
-    _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DB_POOL_MAX", 20, minimum=1), "timeout": 3}}
-elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    # Many consumers write through threads: take the write lock at BEGIN (no lock upgrades that
-    # deadlock), wait instead of failing, and let readers run beside the writer (WAL).
-    _db["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    _db["CONN_MAX_AGE"] = 0  # SQLite connections are cheap; persistent ones pin the file on tests
+if _db["ENGINE"] != "django.db.backends.postgresql":
+    # The design depends on row locks, SKIP LOCKED and the message function: PostgreSQL only.
+    raise ConfigError(f"DATABASE_URL must be a postgres:// URL, not {DATABASE_URL.split(':', 1)[0]}://")
+# psycopg's pool (Django 5.1+): a connection per database call without connecting each time,
+# at most DB_POOL_MAX per process however many request threads ASGI starts, and no SELECT 1
+# health check before every call (a broken connection is dropped by the pool on return).
+_db["CONN_MAX_AGE"] = 0  # required with the pool: connections go back to it after each call
+# timeout: how long a call waits for a connection; short, so that during an outage frames fail
+# fast into retryable errors instead of queueing behind the database thread.
+_db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DB_POOL_MAX", 20, minimum=1), "timeout": 3}}
 DATABASES = {"default": _db}
-# Messages on PostgreSQL are stored from the event loop through their own async pool (chats.pg_store).
+# Messages are stored from the event loop through their own async pool (chats.message_store).
 DB_ASYNC_POOL_MAX = env_int("DB_ASYNC_POOL_MAX", 10, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -25,7 +25,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from accounts.sessions import session_expiry
-from chats import groups, messaging, pg_store
+from chats import groups, message_store
 from chats.frames import error_frame
 from chats.messaging import ChatAccessError, Posted
 from chats.outbox import Outbox
@@ -88,8 +88,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     async def db(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one domain function (one transaction), then publish its events.
 
-        A sync function runs on the database thread; an async one (the PostgreSQL message store)
-        runs here on the event loop.
+        A sync function runs on the database thread; an async one (the message store) runs here
+        on the event loop.
         """
         outbox = Outbox()
         run = func if inspect.iscoroutinefunction(func) else database_sync_to_async(func)
@@ -98,9 +98,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         return result
 
     async def post_message(self, chat_id: uuid.UUID, client_id: uuid.UUID, text: str) -> Posted:
-        """Store a message once per client_id: on PostgreSQL from the event loop, else on the database thread."""
-        store = pg_store.post_message if pg_store.enabled() else messaging.post_message
-        return await self.db(store, self.user, chat_id, client_id, text)
+        """Store a message once per client_id, from the event loop (chats.message_store)."""
+        return await self.db(message_store.post_message, self.user, chat_id, client_id, text)
 
     async def start_session(self) -> bool:
         """Set up what every socket of a logged-in user needs; False (and closed) if over the cap."""
@@ -118,8 +117,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.session_touched = time.monotonic()
         await self.join(groups.user_group(self.user.pk))
         self.watcher = asyncio.get_running_loop().create_task(self.watch_session())
-        if pg_store.enabled():  # opened at a process's first socket, so its first message finds a connection
-            await pg_store.pool_for_this_loop()
+        # opened at a process's first socket, so its first message finds a connection
+        await message_store.pool_for_this_loop()
         return True
 
     async def watch_session(self) -> None:

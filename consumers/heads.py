@@ -15,8 +15,7 @@ the head frame at the next read, by t + 2 × CHECK_SECONDS (4 s), then the clien
 again every RETELL_CHECKS checks, not every check.
 
 Cost: one indexed `= ANY(array)` read of one row per followed chat per interval, whatever the number
-of sockets, on the PostgreSQL message store's async pool (off the database thread); elsewhere
-(SQLite) on the database thread.
+of sockets, on the message store's async pool (off the database thread).
 """
 
 from __future__ import annotations
@@ -29,9 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
-
-from chats import pg_store
+from chats import message_store
 from chats.frames import head_frame
 from chats.models import Chat
 
@@ -170,14 +167,8 @@ async def tell(socket: Follower, frame: dict[str, Any]) -> bool:
 async def read_heads(chat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
     """`last_seq` of each chat, in one query."""
     ids = list(chat_ids)
-    if not pg_store.enabled():
-        return await database_sync_to_async(heads_on_the_database_thread)(ids)
-    pool = await pg_store.pool_for_this_loop()
+    pool = await message_store.pool_for_this_loop()
     table = Chat._meta.db_table
     async with pool.connection() as conn:
         cursor = await conn.execute(f"SELECT public_id, last_seq FROM {table} WHERE public_id = ANY(%s)", (ids,))  # noqa: S608 - the table name is ours
         return dict(await cursor.fetchall())
-
-
-def heads_on_the_database_thread(ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    return dict(Chat.objects.filter(public_id__in=ids).values_list("public_id", "last_seq"))

@@ -5,7 +5,7 @@ wait on each other. Every claim is one transaction that locks the agent's presen
 (so capacity holds) and takes the chat with a conditional update `WHERE status = 'waiting'`
 (so two agents can never hold the same chat). On PostgreSQL the queue head is picked with
 SELECT ... FOR UPDATE SKIP LOCKED, so concurrent claimers on many processes don't queue up
-behind one row; on SQLite the IMMEDIATE transaction serialises writers instead.
+behind one row.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
     offered = 0
     while offered < limit:
         if not Chat.objects.filter(status=Status.WAITING).exists() or not agents_with_room(now).exists():
-            break  # cheap read first: no write transaction (no SQLite write lock) when idle
+            break  # cheap read first: no write transaction when idle
         with transaction.atomic():
             candidate = agents_with_room(now).values_list("pk", flat=True).first()
             if candidate is None:

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The whole suite: lint (Python and the page scripts), types, migrations, the SQLite pass, the PostgreSQL pass, the contract smoke.
-# Exits non-zero on the first failure. Extra arguments go to both pytest passes.
+# The whole suite: lint (Python and the page scripts), types, migrations, the tests (one pass,
+# on PostgreSQL: the embedded default or DATABASE_URL), the dependency audit, the contract smoke.
+# Exits non-zero on the first failure; prints how long it took. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-export PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+SECONDS=0
+trap 'echo "== make test took $((SECONDS / 60)) min $((SECONDS % 60)) s"' EXIT
+
+bash scripts/database.sh  # the embedded default PostgreSQL (nothing to do with DATABASE_URL set)
 
 echo "== lint, types, migrations"
 .venv/bin/ruff check .
@@ -15,15 +19,14 @@ DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
 [ -d node_modules ] || npm ci --no-audit --no-fund  # eslint, pinned in package-lock.json
 node_modules/.bin/eslint  # the page scripts (eslint.config.mjs)
 
-echo "== tests on SQLite (the embedded default)"
-$PY -m pytest -m "not postgres" -q -p no:cacheprovider "$@"
-
-echo "== tests on PostgreSQL"
+echo "== tests (PostgreSQL: ${DATABASE_URL:-the embedded default})"
+url=${DATABASE_URL:-$($PY -c 'from chatserver.embedded import EMBEDDED_DATABASE_URL as u; print(u)')}
+admin_url="${url%/*}/postgres"
 # Test databases of earlier runs whose process is gone (a session can outlive pytest's teardown).
-for db in $(psql "$PG_URL" -tAc "select datname from pg_database where datname ~ '^test_clickchat_[0-9]+$'"); do
-  kill -0 "${db##*_}" 2>/dev/null || psql "$PG_URL" -qc "drop database if exists $db" || true
+for db in $(psql "$admin_url" -tAc "select datname from pg_database where datname ~ '^test_clickchat_[0-9]+$'"); do
+  kill -0 "${db##*_}" 2>/dev/null || psql "$admin_url" -qc "drop database if exists $db" || true
 done
-DATABASE_URL=$PG_URL $PY -m pytest -m "postgres or postgres_too" -q -p no:cacheprovider "$@"
+$PY -m pytest -q -p no:cacheprovider "$@"
 
 echo "== dependency audit (fails on a known vulnerability; says so when the service is unreachable)"
 bash scripts/audit.sh

@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.provisioning import create_chat_user
-from chats import pg_store
+from chats import message_store
 
 PASSWORD = "Test-Passw0rd!"
 ORIGIN = b"http://127.0.0.1"
@@ -179,15 +179,14 @@ def close_database_pools(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         default = connections["default"]
-        if default.vendor == "postgresql":
-            # Connections that tests' sync_to_async threads still hold (no request ended to
-            # return them) would block the DROP DATABASE that follows.
-            with default.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            default.close()
+        # Connections that tests' sync_to_async threads still hold (no request ended to return
+        # them) would block the DROP DATABASE that follows.
+        with default.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        default.close()
         for connection in connections.all():
             # The pool is shared by every thread's connection object; `.pool` would open one.
             if connection.alias in getattr(connection, "_connection_pools", {}):
@@ -196,9 +195,9 @@ def close_database_pools(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 async def close_message_pools():
-    """Close the PostgreSQL message store's pool of the test's event loop (each test has its own loop)."""
+    """Close the message store's pool of the test's event loop (each test has its own loop)."""
     yield
-    await pg_store.close_pools()
+    await message_store.close_pools()
 
 
 def pytest_collection_modifyitems(items):

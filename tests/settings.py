@@ -18,9 +18,6 @@ os.environ.update(_environment)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
 
-# One test database per run, so that several runs on one machine never share one. On SQLite a file
-# (not :memory:) so that threads and live servers share it.
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": f"/tmp/clickchat-test-{os.getpid()}.sqlite3"}  # noqa: F405
-else:
-    DATABASES["default"]["TEST"] = {"NAME": f"test_clickchat_{os.getpid()}"}  # noqa: F405
+# One test database per run (test_clickchat_<pid>), so that several runs on one server never share
+# one; scripts/test.sh drops those of runs whose process is gone.
+DATABASES["default"]["TEST"] = {"NAME": f"test_clickchat_{os.getpid()}"}  # noqa: F405

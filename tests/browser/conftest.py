@@ -1,7 +1,7 @@
 """Browser tests: a real server process (as deployed) per test module, driven by Chromium through Playwright.
 
 Each module asks for `server` with its own environment (hours, idle timings) through the
-`server_env` fixture; the server runs on a free port with a file SQLite database in a tmp dir.
+`server_env` fixture; the server runs on a free port with a fresh PostgreSQL database of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults.harness import PgDatabase
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,7 @@ class LiveServer:
     module: str = "chatserver.serve"  # what `python -m` runs: the production server, or a test's wrapper of it
     port: int = field(default_factory=free_port)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="browser-")))
+    database: PgDatabase = field(default_factory=lambda: PgDatabase().create())
     proc: subprocess.Popen | None = None
 
     @property
@@ -60,7 +62,7 @@ class LiveServer:
         env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
         env.update(
             {
-                "DATABASE_URL": f"sqlite:///{self.workdir}/db.sqlite3",
+                "DATABASE_URL": self.database.url(),
                 "DEBUG": "1",
                 "SECRET_KEY": "browser-tests-" + "k" * 40,
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -166,6 +168,7 @@ def server(server_env: dict[str, str], server_module: str) -> Iterator[LiveServe
             future.result()
     yield live
     live.stop()
+    live.database.drop()
     shutil.rmtree(live.workdir, ignore_errors=True)
 
 

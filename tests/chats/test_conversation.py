@@ -6,8 +6,7 @@ from asgiref.sync import sync_to_async
 from chats.models import Chat, Entry
 from tests.conftest import connect, open_chat_for
 
-# postgres_too: messages take another path on PostgreSQL (chats.pg_store); both must hold.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_provider_and_agent_talk_and_every_line_is_stored(provider, agent):

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from consumers import heads
 from tests.chats.test_sockets import active_chat
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The sender is told what masking changed: `ack` carries the stored text and what was masked.
 
-Both sockets, both message stores (postgres_too: on PostgreSQL messages take chats.pg_store), and
-a resend of the same client_id is answered with the same ack.
+Both sockets, and a resend of the same client_id is answered with the same ack.
 """
 
 import uuid
@@ -12,7 +11,7 @@ from asgiref.sync import sync_to_async
 from chats.models import Entry
 from tests.chats.test_sockets import active_chat
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TYPED = "Her SSN is 123-45-6789, card 4111 1111 1111 1111 exp 12/28"
 STORED = "Her SSN is ***-**-6789, card [card ending 1111] exp 12/28"

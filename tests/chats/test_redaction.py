@@ -189,7 +189,6 @@ def test_masking_is_idempotent_and_keeps_text_without_a_match(text):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres_too
 async def test_masked_in_storage_and_broadcast_and_recoverable_by_a_supervisor_only(provider, agent, supervisor):
     """The agent sees the masked number; a supervisor recovers it with a purpose, and that is audited."""
     from asgiref.sync import sync_to_async

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from chats.models import Chat, Entry
 from tests.conftest import connect, open_chat_for
 
-# postgres_too: messages take another path on PostgreSQL (chats.pg_store); both must hold.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def active_chat(provider, agent):

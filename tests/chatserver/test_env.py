@@ -75,6 +75,19 @@ def test_production_settings_load_when_complete():
     assert load_settings(SECRET_KEY="s" * 50, ALLOWED_HOSTS="chat.example.com").returncode == 0
 
 
+def test_a_database_other_than_postgresql_refuses_to_start():
+    """SQLite is gone: the design needs row locks, SKIP LOCKED and the message function."""
+    done = load_settings(DEBUG="1", DATABASE_URL="sqlite:///db.sqlite3")
+    assert done.returncode != 0 and "DATABASE_URL must be a postgres:// URL" in done.stderr
+
+
+def test_unset_database_url_is_the_embedded_postgresql():
+    probe = "import chatserver.settings as s; d = s.DATABASES['default']; print(d['ENGINE'], d['NAME'])"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DEBUG": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.stdout.split() == ["django.db.backends.postgresql", "clickchat"], done.stderr
+
+
 @pytest.mark.parametrize(
     "name, value, fragment",
     [

@@ -9,17 +9,26 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.faults.harness import PgDatabase
 from tests.support import free_port
 
 pytestmark = pytest.mark.multiprocess
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_run_script_serves_login_and_hours_with_demo_logins(tmp_path):
+@pytest.fixture
+def fresh_database():
+    """A database of its own on the PostgreSQL server (the embedded default's unless DATABASE_URL)."""
+    database = PgDatabase().create()
+    yield database
+    database.drop()
+
+
+def test_run_script_serves_login_and_hours_with_demo_logins(fresh_database):
     """scripts/run.sh (what `make run` runs) migrates, seeds, prints logins and serves."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "DJANGO_SETTINGS"))}
-    env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    env.update(PORT=str(port), DATABASE_URL=fresh_database.url())
     proc = subprocess.Popen(
         ["bash", "scripts/run.sh"],
         cwd=ROOT,

@@ -27,13 +27,14 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from chatserver.embedded import EMBEDDED_DATABASE_URL
 from tests.support import RedisServer, free_port
 
 # The checkout whose server is run (default: this one). Point it at another tree to try a fix.
 PROJECT = Path(os.environ.get("FAULTS_PROJECT_DIR") or Path(__file__).resolve().parents[2])
 PY = sys.executable
 PASSWORD = "Fault-Tests-Pass!9"
-PG_ADMIN_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("DATABASE_URL", EMBEDDED_DATABASE_URL)
 FIGURES_DIR = Path(os.environ.get("FAULTS_FIGURES_DIR", Path(tempfile.gettempdir()) / "clickchat-faults"))
 
 

@@ -1,8 +1,9 @@
-"""The PostgreSQL message store (chats.pg_store): the core's guarantees on the event-loop path.
+"""The message store (chats.message_store): the core's guarantees.
 
-Messages race each other, their own resends and the portable path's writers (events appended by
-sweepers, handoffs) on the same chat row; seqs stay gapless, each client_id is stored once, the
-chain verifies, and an outage is a retryable error that committed nothing.
+Messages race each other, their own resends and the ORM's writers (events appended by sweepers,
+handoffs) on the same chat row; seqs stay gapless, each client_id is stored once, the chain
+verifies, every situation gets the write rule's answer, and an outage is a retryable error that
+committed nothing.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from chats import messaging, pg_store
+from chats import message_store
 from chats.integrity import verify_chain
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Entry, Status
@@ -35,7 +36,7 @@ def accepted_chat(provider, agent, member_id: str) -> Chat:
 
 
 async def post(user, chat: Chat, client_id: uuid.UUID, text: str, outbox: Outbox | None = None):
-    return await pg_store.post_message(
+    return await message_store.post_message(
         user, chat.public_id, client_id, text, now=timezone.now(), outbox=outbox or Outbox()
     )
 
@@ -63,7 +64,7 @@ async def test_concurrent_messages_and_their_resends_are_gapless_stored_once_and
     assert sum(result.duplicate for result in results) == len(client_ids)
 
 
-async def test_messages_interleave_with_events_written_by_the_portable_path(provider, agent, settings):
+async def test_messages_interleave_with_events_written_by_the_orm(provider, agent, settings):
     """Idle sweeps (the ORM path, another thread) append events while messages stream in."""
     chat = await accepted_chat(provider, agent, "PG2")
     later = timezone.now() + timedelta(seconds=settings.CHAT_IDLE_WARNINGS[0] + 1)
@@ -112,7 +113,8 @@ def chat_in(state: str, make_user, member_id: str) -> tuple[Chat, dict]:
     if state == "warned":
         sweep_idle(now=now + timedelta(seconds=settings_idle_first() + 1), outbox=Outbox())
     if state == "answered":
-        messaging.post_message(people["its agent"], chat.public_id, uuid.uuid4(), "hi", now=now, outbox=Outbox())
+        agent = people["its agent"]
+        message_store.post_message_sync(agent, chat.public_id, uuid.uuid4(), "hi", now=now, outbox=Outbox())
     if state == "ended":
         close_chat(people["its agent"], chat.public_id, "resolved", now=now, outbox=Outbox())
     return Chat.objects.get(pk=chat.pk), people
@@ -124,20 +126,10 @@ def settings_idle_first() -> int:
     return settings.CHAT_IDLE_WARNINGS[0]
 
 
-@sync_to_async
-def outcome_of_portable(user, chat: Chat, client_id, text, now):
+async def outcome_of(user, chat: Chat, client_id, text, now):
     outbox = Outbox()
     try:
-        posted = messaging.post_message(user, chat.public_id, client_id, text, now=now, outbox=outbox)
-    except ChatAccessError as exc:
-        return ("refused", exc.code, exc.message), []
-    return ("stored", posted.entry.seq), [event["frame"]["type"] for _, event in outbox.pending]
-
-
-async def outcome_of_pg_store(user, chat: Chat, client_id, text, now):
-    outbox = Outbox()
-    try:
-        posted = await pg_store.post_message(user, chat.public_id, client_id, text, now=now, outbox=outbox)
+        posted = await message_store.post_message(user, chat.public_id, client_id, text, now=now, outbox=outbox)
     except ChatAccessError as exc:
         return ("refused", exc.code, exc.message), []
     return ("stored", posted.entry.seq), [event["frame"]["type"] for _, event in outbox.pending]
@@ -145,49 +137,61 @@ async def outcome_of_pg_store(user, chat: Chat, client_id, text, now):
 
 @sync_to_async
 def what_was_stored(chat: Chat) -> dict:
-    """The rows a post leaves, minus identities that differ between two chats."""
-    chat.refresh_from_db()
+    chat = Chat.objects.get(pk=chat.pk)  # a copy: the caller compares before and after
     last = chat.entries.order_by("seq").last()
-    entry = {f: getattr(last, f) for f in ("seq", "kind", "sender_role", "sender_name", "text", "text_sha256", "at")}
     original = getattr(last, "original", None)
-    fields = ("status", "last_seq", "idle_since", "idle_steps_done", "answered_at")
     return {
-        "chat": {f: getattr(chat, f) for f in fields},
-        "entry": entry,
+        "chat": chat,
+        "entry": last,
         "original": original.text if original else None,
         "chain": verify_chain(str(chat.public_id), chat.entries.order_by("seq"), chat.head_hash).verified,
     }
 
 
+def expected_outcome(state: str, writer: str) -> str:
+    """The write rule: the chat's provider while it is open, its current agent while active."""
+    if state == "ended":
+        return "chat_ended"
+    if writer == "its provider":
+        return "stored"
+    if writer == "another provider":
+        return "forbidden"
+    return "stored" if writer == "its agent" and state != "waiting" else "not_your_chat"
+
+
 @pytest.mark.parametrize(("state", "writer"), SITUATIONS)
-async def test_both_paths_give_the_same_answer_and_leave_the_same_rows(state, writer, make_user):
-    """The SQL function mirrors check_may_write and activity_updates: every situation, both paths."""
-    results = []
-    for index, post_with in enumerate((outcome_of_portable, outcome_of_pg_store)):
-        chat, people = await chat_in(state, make_user, f"CMP{index}{uuid.uuid4().hex[:6]}")
-        now = timezone.now()
-        text = "Card 4111 1111 1111 1111, thanks"  # masked, original kept aside
-        outcome, frames = await post_with(people[writer], chat, uuid.uuid4(), text, now)
-        rows = await what_was_stored(chat)
-        if rows["chat"]["idle_since"] == now:
-            rows["chat"]["idle_since"] = "now"
-        if rows["chat"]["answered_at"] == now:
-            rows["chat"]["answered_at"] = "now"
-        rows["chat"]["idle_since"] = rows["chat"]["idle_since"] if rows["chat"]["idle_since"] == "now" else "kept"
-        rows["chat"]["answered_at"] = rows["chat"]["answered_at"] if rows["chat"]["answered_at"] == "now" else "kept"
-        if rows["entry"]["at"] != now:  # not this post's entry: only where the transcript stands
-            rows["entry"] = {"seq": rows["entry"]["seq"]}
-        else:
-            rows["entry"]["sender_name"] = rows["entry"]["sender_name"] == people[writer].display_name
-            rows["entry"]["at"] = "now"
-        outcome = tuple(str(part).replace(chat.case_number, "<case>") for part in outcome)
-        results.append((outcome, frames, rows))
-    portable, pg = results
-    assert pg == portable
-    assert portable[2]["chain"]
+async def test_every_situation_gets_the_write_rules_answer_and_the_rows_it_implies(state, writer, make_user):
+    chat, people = await chat_in(state, make_user, f"CMP{uuid.uuid4().hex[:8]}")
+    before = await what_was_stored(chat)
+    now = timezone.now()
+    text = "Card 4111 1111 1111 1111, thanks"  # masked, original kept aside
+    outcome, frames = await outcome_of(people[writer], chat, uuid.uuid4(), text, now)
+    after = await what_was_stored(chat)
+    expected = expected_outcome(state, writer)
+    assert after["chain"]
+    if expected != "stored":
+        wording = {
+            "chat_ended": f"Chat {chat.case_number} has ended.",
+            "forbidden": "This chat belongs to someone else.",
+            "not_your_chat": "You are not serving this chat.",
+        }
+        assert outcome == ("refused", expected, wording[expected]) and frames == []
+        assert after["chat"].last_seq == before["chat"].last_seq  # nothing stored
+        return
+    entry, updated = after["entry"], after["chat"]
+    assert outcome == ("stored", before["chat"].last_seq + 1) and entry.seq == updated.last_seq
+    assert entry.at == now and entry.sender_name == people[writer].display_name
+    assert "4111" not in entry.text and after["original"] == text
+    active = state != "waiting"
+    provider_spoke = writer == "its provider"
+    assert (updated.idle_since == now) == (active and provider_spoke)
+    assert updated.idle_steps_done == (0 if active and provider_spoke else before["chat"].idle_steps_done)
+    first_answer = active and not provider_spoke and before["chat"].answered_at is None
+    assert (updated.answered_at == now) == first_answer
+    assert frames == (["message", "idle.cleared"] if state == "warned" and provider_spoke else ["message"])
 
 
-async def test_refusals_match_the_portable_path(provider, agent, make_user):
+async def test_refusals_name_the_rule_and_store_nothing(provider, agent, make_user):
     chat = await accepted_chat(provider, agent, "PG4")
     stranger = await sync_to_async(make_user)("provider")
     other_agent = await sync_to_async(make_user)("agent")
@@ -213,12 +217,12 @@ async def test_refusals_match_the_portable_path(provider, agent, make_user):
 async def test_an_unreachable_database_is_a_retryable_error_that_stored_nothing(provider, agent, monkeypatch):
     chat = await accepted_chat(provider, agent, "PG5")
     seqs_before, _, _ = await stored(chat)
-    await pg_store.close_pools()
-    unreachable = {**pg_store.connection_kwargs(), "port": 1, "connect_timeout": 1}
-    monkeypatch.setattr(pg_store, "connection_kwargs", lambda: unreachable)
-    with pytest.raises(pg_store.StoreUnavailable):
+    await message_store.close_pools()
+    unreachable = {**message_store.connection_kwargs(), "port": 1, "connect_timeout": 1}
+    monkeypatch.setattr(message_store, "connection_kwargs", lambda: unreachable)
+    with pytest.raises(message_store.StoreUnavailable):
         await post(provider, chat, uuid.uuid4(), "lost in the outage?")
-    await pg_store.close_pools()
+    await message_store.close_pools()
     monkeypatch.undo()
     client_id = uuid.uuid4()
     posted = await post(provider, chat, client_id, "lost in the outage?")  # the client's resend

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from chats.integrity import verify_chain
-from chats.messaging import post_message
+from chats.message_store import post_message_sync
 from chats.models import Chat, Entry
 from chats.outbox import Outbox
 from queueing.idle import sweep_idle
@@ -62,7 +62,7 @@ def test_concurrent_writers_get_gapless_seqs_and_an_unforked_chain(provider, age
     client_ids = [uuid.uuid4() for _ in range(20)]
     writers = [provider if i % 2 else agent for i in range(20)]
     calls = [
-        lambda u=u, c=c: post_message(u, chat.public_id, c, f"line {c}", now=timezone.now(), outbox=Outbox())
+        lambda u=u, c=c: post_message_sync(u, chat.public_id, c, f"line {c}", now=timezone.now(), outbox=Outbox())
         for u, c in zip(writers, client_ids, strict=True)
     ]
     # each client id twice (a resend racing the original): stored once, same seq for both

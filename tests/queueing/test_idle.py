@@ -10,8 +10,7 @@ from tests.chats.test_sockets import active_chat
 from tests.conftest import connect
 from tests.queueing.helpers import sweep
 
-# postgres_too: messages take another path on PostgreSQL (chats.pg_store); both must hold.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_too]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def joined_at(chat_id):

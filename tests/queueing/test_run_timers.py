@@ -21,6 +21,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.multiprocess]
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def database_url(db: dict) -> str:
+    """This test's database, for the timer process."""
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def test_run_timers_fires_an_overdue_warning(provider, agent):
     """A chat idle past warning 1 gets exactly one warning from the separate timer process."""
     chat = Chat.objects.get(public_id=open_chat_for(provider)["chat_id"])
@@ -28,7 +33,7 @@ def test_run_timers_fires_an_overdue_warning(provider, agent):
     Chat.objects.filter(pk=chat.pk).update(idle_since=timezone.now() - timedelta(seconds=301))
     env = dict(
         os.environ,
-        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        DATABASE_URL=database_url(connection.settings_dict),
         CHAT_TIMERS="1",
         CHAT_SWEEP_INTERVAL="0.2",
     )

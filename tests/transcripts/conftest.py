@@ -11,7 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import User
-from chats.messaging import post_message
+from chats.message_store import post_message_sync
 from chats.models import Chat
 from chats.outbox import Outbox
 from queueing.handoff import close_chat
@@ -25,7 +25,7 @@ def serve(chat: Chat, agent: User, text: str, *, now: datetime | None = None) ->
     """`agent` accepts the waiting chat and says `text`."""
     now = now or timezone.now()
     accept_chat(agent, chat.public_id, now=now, outbox=Outbox())
-    post_message(agent, chat.public_id, uuid.uuid4(), text, now=now, outbox=Outbox())
+    post_message_sync(agent, chat.public_id, uuid.uuid4(), text, now=now, outbox=Outbox())
 
 
 def close(chat: Chat, agent: User, disposition: str = "resolved") -> Chat:
@@ -39,7 +39,7 @@ def served_chat(provider, agent) -> Chat:
     reply = open_chat_for(provider, question=QUESTION)
     chat = Chat.objects.get(public_id=reply["chat_id"])
     serve(chat, agent, "Yes, approved through 2026-12-31.")
-    post_message(provider, chat.public_id, uuid.uuid4(), "Thanks!", now=timezone.now(), outbox=Outbox())
+    post_message_sync(provider, chat.public_id, uuid.uuid4(), "Thanks!", now=timezone.now(), outbox=Outbox())
     return close(chat, agent)
 
 

@@ -2,11 +2,6 @@
 
 from django.db import migrations
 
-SQLITE = [
-    "CREATE TRIGGER transcripts_accessrecord_append_only BEFORE UPDATE ON transcripts_accessrecord "
-    "BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;",
-]
-SQLITE_REVERSE = ["DROP TRIGGER IF EXISTS transcripts_accessrecord_append_only;"]
 POSTGRES = [
     "CREATE OR REPLACE FUNCTION transcripts_accessrecord_append_only() RETURNS trigger AS $$ "
     "BEGIN RAISE EXCEPTION 'the access audit is append-only'; END; $$ LANGUAGE plpgsql;",
@@ -19,9 +14,9 @@ POSTGRES_REVERSE = [
 ]
 
 
-def run(statements_by_vendor):
+def run(statements):
     def apply(apps, schema_editor):
-        for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
+        for sql in statements:
             schema_editor.execute(sql)
 
     return apply
@@ -32,7 +27,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            run({"sqlite": SQLITE, "postgresql": POSTGRES}),
-            run({"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}),
+            run(POSTGRES),
+            run(POSTGRES_REVERSE),
         )
     ]
