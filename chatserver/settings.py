@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from chatserver.accounts.oidc_config import issuer_origin, read_oidc_providers
 from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list, env_str
 from queueing.hours import HoursError, parse_closed_dates, parse_hours
 
@@ -164,6 +165,21 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
+# --- OpenID Connect sign-in and the portal (chatserver/accounts/oidc*.py, docs/deploy.md) -----
+# OIDC_PROVIDERS=portal,staff with OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _SOURCE, ...
+OIDC_PROVIDERS = read_oidc_providers()
+# Username/password login: on for the embedded default and demos; off by default in production
+# once an IdP is configured (`check --deploy` warns when both are on).
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", default=DEBUG or not OIDC_PROVIDERS)
+OIDC_HTTP_TIMEOUT = env_int("OIDC_HTTP_TIMEOUT", 10, minimum=1)  # seconds for each call to an IdP
+OIDC_LOGOUT_TOKEN_MAX_AGE = env_int("OIDC_LOGOUT_TOKEN_MAX_AGE", 300, minimum=10)  # oldest `iat` accepted
+OIDC_JWKS_REFETCH_INTERVAL = env_int("OIDC_JWKS_REFETCH_INTERVAL", 10)  # fewest seconds between refetches for a new kid
+# Origins of the portal pages that embed the Click-to-Chat widget (docs/portal.md).
+PORTAL_ORIGINS = env_list("PORTAL_ORIGINS")
+for _origin in PORTAL_ORIGINS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        raise ConfigError(f"PORTAL_ORIGINS: {_origin!r} is not an origin like https://portal.example.com")
+
 # --- Security headers ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -183,7 +199,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # logging out redirects the form's POST on to the IdP's end-session endpoint
+        "form-action": ["'self'", *sorted({issuer_origin(p.issuer) for p in OIDC_PROVIDERS})],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
     }

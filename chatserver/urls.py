@@ -2,14 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chats.views import create_chat
-from chatserver.accounts.views import LoginView, LogoutView
+from chatserver.accounts.oidc_views import OidcLogoutView
+from chatserver.accounts.views import LoginView
 from chatserver.health import healthz
 from queueing.views import hours
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", LogoutView.as_view(), name="logout"),
+    path("logout/", OidcLogoutView.as_view(), name="logout"),
+    path("oidc/", include("chatserver.accounts.oidc_urls")),
     path("api/hours/", hours, name="api-hours"),
     path("api/chats/", create_chat, name="api-chats"),
     path("api/", include("transcripts.urls")),
