@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.browser.conftest import ROOT, LiveServer, free_port
+from tests.browser.conftest import ROOT, LiveServer, Problems, free_port
 
 IDP_PASSWORD = "Idp-Pass-2026!"
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -216,3 +216,29 @@ def oidc_server(oidc_pair) -> LiveServer:
 @pytest.fixture(scope="module")
 def idp(oidc_pair) -> TestIdP:
     return oidc_pair[1]
+
+
+@pytest.fixture
+def sign_in(browser, oidc_server, idp):
+    """sign_in(username, via="portal") -> a page signed in through the IdP (a fresh browser context)."""
+    contexts, problems = [], Problems()
+
+    def open_page(username: str, via: str = "portal", path: str = "/"):
+        context = browser.new_context(base_url=oidc_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        page.set_default_timeout(15_000)
+        page.goto(path)  # not signed in: sent to /login/
+        page.click(f"#oidc-{via}")
+        page.wait_for_url(idp.url + "/**")
+        page.fill("#idp-username", username)
+        page.fill("#idp-password", IDP_PASSWORD)
+        page.click("#idp-submit")
+        page.wait_for_url(lambda url: url.startswith(oidc_server.url))  # the callback redirects, or refuses
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert problems.items == [], problems.items

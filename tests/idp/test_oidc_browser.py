@@ -11,36 +11,10 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Problems, start_chat
-from tests.idp.conftest import CLAIMS, IDP_PASSWORD
+from tests.browser.conftest import start_chat
+from tests.idp.conftest import CLAIMS
 
 pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]
-
-
-@pytest.fixture
-def sign_in(browser, oidc_server, idp):
-    """sign_in(username, via="portal") -> a page signed in through the IdP (a fresh browser context)."""
-    contexts, problems = [], Problems()
-
-    def open_page(username: str, via: str = "portal", path: str = "/"):
-        context = browser.new_context(base_url=oidc_server.url)
-        contexts.append(context)
-        page = context.new_page()
-        problems.watch(page)
-        page.set_default_timeout(15_000)
-        page.goto(path)  # not signed in: sent to /login/
-        page.click(f"#oidc-{via}")
-        page.wait_for_url(idp.url + "/**")
-        page.fill("#idp-username", username)
-        page.fill("#idp-password", IDP_PASSWORD)
-        page.click("#idp-submit")
-        page.wait_for_url(lambda url: url.startswith(oidc_server.url))  # the callback redirects, or refuses
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert problems.items == [], problems.items
 
 
 def server_db(oidc_server, sql: str, *args) -> list[tuple]:
