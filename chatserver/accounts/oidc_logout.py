@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -160,7 +161,12 @@ def end_sessions(provider: OidcProvider, claims: Mapping[str, Any], *, now: date
         keep_after = now - timedelta(seconds=settings.OIDC_LOGOUT_TOKEN_MAX_AGE + 2 * CLOCK_LEEWAY_SECONDS)
         LogoutTokenUse.objects.filter(received_at__lt=keep_after).delete()
         rows = OidcSession.objects.filter(issuer=provider.issuer)
-        rows = rows.filter(sid=sid, **({"subject": sub} if sub else {})) if sid else rows.filter(subject=sub)
+        if sid and sub:  # that IdP session, or the subject's sessions whose ID token carried no sid
+            rows = rows.filter(Q(sid=sid) | Q(sid=""), subject=sub)
+        elif sid:
+            rows = rows.filter(sid=sid)
+        else:
+            rows = rows.filter(subject=sub)
         found = list(rows.values_list("session_key", "user_id"))
         user_ids = {user_id for _, user_id in found}
         if sub and not sid:
