@@ -140,6 +140,8 @@ async def test_a_location_removed_at_the_idp_closes_the_sockets_of_its_chats():
     await kept_socket.message("still here")
     assert (await kept_socket.type_("ack"))["seq"] > 0
     assert await sync_to_async(Location.objects.filter(code="A002").exists)()  # the location itself stays
+    _, accepted, code = await connect(user, lost["ws_url"])  # nor can a reload reopen it
+    assert (accepted, code) == (True, 4403)
 
 
 @pytest.mark.django_db
