@@ -10,6 +10,7 @@ import logging
 
 import requests
 from authlib.integrations.base_client.errors import OAuthError
+from django.conf import settings
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -111,8 +112,6 @@ def oidc_callback(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def refused_page(request: HttpRequest, provider: OidcProvider, code: str, message: str, status: int) -> HttpResponse:
-    from django.conf import settings
-
     context = {
         "message": message,
         "code": code,
