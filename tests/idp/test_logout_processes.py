@@ -8,6 +8,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 import requests
@@ -72,10 +73,10 @@ def test_one_logout_token_closes_the_users_sockets_in_every_process(oidc_server,
     path = created.json()["ws_url"]
     cookie = f"sessionid={browser.cookies['sessionid']}"
     sockets = []
+    stack = ExitStack()
     for server in (oidc_server, second_server):
-        ws = connect(
-            server.url.replace("http", "ws") + path, additional_headers={"Cookie": cookie, "Origin": server.url}
-        )
+        url = server.url.replace("http", "ws") + path
+        ws = stack.enter_context(connect(url, additional_headers={"Cookie": cookie, "Origin": server.url}))
         assert json.loads(ws.recv(timeout=5))["type"] == "chat.state"
         sockets.append(ws)
     with sqlite3.connect(oidc_server.workdir / "db.sqlite3") as db:
@@ -95,6 +96,7 @@ def test_one_logout_token_closes_the_users_sockets_in_every_process(oidc_server,
         except ConnectionClosed as closed:
             codes.append(closed.rcvd.code if closed.rcvd else None)
     elapsed = time.monotonic() - sent
+    stack.close()
     assert codes == [4401, 4401]
     print(f"both sockets closed {elapsed:.3f} s after the logout token was posted")
     assert browser.get(f"{oidc_server.url}/chat/", timeout=10).url.startswith(oidc_server.url + "/login/")
