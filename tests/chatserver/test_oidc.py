@@ -237,3 +237,13 @@ async def test_ending_sessions_closes_the_users_sockets_and_a_token_is_used_once
     assert await socket.closed_with() == 4401
     with pytest.raises(LogoutTokenError, match="replayed"):
         await sync_to_async(end_sessions)(PORTAL, claims, now=NOW)
+
+
+@pytest.mark.django_db
+def test_the_sign_in_audit_is_readable_in_the_admin_and_not_editable(admin_client):
+    from chatserver.accounts.oidc_models import SignInAudit
+
+    SignInAudit.objects.create(at=NOW, provider="portal", event="backchannel_refused", reason="replayed")
+    page = admin_client.get("/admin/accounts/signinaudit/")
+    assert page.status_code == 200 and b"replayed" in page.content
+    assert admin_client.get("/admin/accounts/signinaudit/add/").status_code == 403

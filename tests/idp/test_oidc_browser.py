@@ -116,3 +116,11 @@ def test_rp_initiated_logout_ends_the_session_here_and_at_the_idp(sign_in, oidc_
     page.goto("/chat/")
     page.click("#oidc-portal")
     page.wait_for_url(idp.url + "/accounts/login/**")  # asked to sign in again at the IdP
+
+
+def test_sign_in_goes_on_after_the_idp_rotates_its_signing_key(sign_in, oidc_server, idp):
+    """The ID token names a kid the server has not cached: it refetches the JWKS and signs her in."""
+    sign_in("paula")  # the server now holds the current JWKS
+    idp.rotate_key(keep_old=False)
+    page = sign_in("paula")
+    expect(page).to_have_url(oidc_server.url + "/chat/")
