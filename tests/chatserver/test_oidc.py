@@ -247,3 +247,20 @@ def test_the_sign_in_audit_is_readable_in_the_admin_and_not_editable(admin_clien
     page = admin_client.get("/admin/accounts/signinaudit/")
     assert page.status_code == 200 and b"replayed" in page.content
     assert admin_client.get("/admin/accounts/signinaudit/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [({}, "True"), (ENV, "False"), ({**ENV, "LOCAL_LOGIN": "1"}, "True"), ({**ENV, "DEBUG": "1"}, "True")],
+)
+def test_local_login_is_off_by_default_in_production_once_an_idp_is_configured(extra, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "LOCAL_LOGIN", "DEBUG"))}
+    env.update({"SECRET_KEY": "s" * 60, "ALLOWED_HOSTS": "chat.example.com", "DJANGO_SETTINGS_MODULE": ""})
+    env.update(extra)
+    code = "from chatserver import settings; print(settings.LOCAL_LOGIN)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == expected, done.stderr[-500:]
