@@ -31,3 +31,6 @@ class ChatUserAdmin(UserAdmin):
         ("Chat", {"fields": ("role", "login_source", "agency", "locations", "chat_capacity")}),
     )
     filter_horizontal = ["locations", "groups", "user_permissions"]
+
+
+from accounts import oidc_admin  # noqa: E402,F401  (the sign-in audit, read-only)

@@ -90,3 +90,11 @@ class User(AbstractUser):
     @property
     def may_chat_as_provider(self) -> bool:
         return self.is_provider and self.login_source in LoginSource.values
+
+
+from accounts.oidc_models import (  # noqa: E402,F401  (OpenID Connect's tables belong to this app)
+    LogoutTokenUse,
+    OidcIdentity,
+    OidcSession,
+    SignInAudit,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
 from accounts.sessions import close_user_sockets
 
@@ -24,7 +24,14 @@ class LoginView(auth_views.LoginView):
             self.request.GET.get("reason") == "expired" or session_expired(self.request)
         )
         context["idle_minutes"] = settings.SESSION_IDLE_SECONDS // 60
+        context["local_login"] = settings.LOCAL_LOGIN
+        context["oidc_providers"] = settings.OIDC_PROVIDERS
         return context
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.LOCAL_LOGIN:  # only the IdP signs people in (LOCAL_LOGIN off)
+            return HttpResponseForbidden("Sign in through your portal's sign-in service.")
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -22,6 +22,8 @@ def access_provider_chat(user: User, chat_id: uuid.UUID) -> Chat:
         raise ChatAccessError("not_found", "There is no such chat.")
     if not user.may_chat_as_provider or chat.provider_id != user.pk:
         raise ChatAccessError("forbidden", "This chat belongs to someone else.")
+    if not user.locations.filter(pk=chat.location_id).exists():  # the portal took the location away
+        raise ChatAccessError("forbidden", "You no longer act for this chat's location.")
     return chat
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import dj_database_url
 
+from accounts.oidc_config import issuer_origin
 from chats.hours import HoursError, parse_closed_dates, parse_hours
 from chatserver.embedded import EMBEDDED_DATABASE_URL
 from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list, env_str
+from chatserver.oidc_settings import read_oidc_providers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -159,6 +161,21 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
+# --- OpenID Connect sign-in and the portal (accounts/oidc*.py, docs/deploy.md) -----
+# OIDC_PROVIDERS=portal,staff with OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _SOURCE, ...
+OIDC_PROVIDERS = read_oidc_providers()
+# Username/password login: on for the embedded default and demos; off by default in production
+# once an IdP is configured (`check --deploy` warns when both are on).
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", default=DEBUG or not OIDC_PROVIDERS)
+OIDC_HTTP_TIMEOUT = env_int("OIDC_HTTP_TIMEOUT", 10, minimum=1)  # seconds for each call to an IdP
+OIDC_LOGOUT_TOKEN_MAX_AGE = env_int("OIDC_LOGOUT_TOKEN_MAX_AGE", 300, minimum=10)  # oldest `iat` accepted
+OIDC_JWKS_REFETCH_INTERVAL = env_int("OIDC_JWKS_REFETCH_INTERVAL", 10)  # fewest seconds between refetches for a new kid
+# Origins of the portal pages that embed the Click-to-Chat widget (docs/portal.md).
+PORTAL_ORIGINS = env_list("PORTAL_ORIGINS")
+for _origin in PORTAL_ORIGINS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        raise ConfigError(f"PORTAL_ORIGINS: {_origin!r} is not an origin like https://portal.example.com")
+
 # --- Security headers ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -178,7 +195,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # logging out redirects the form's POST on to the IdP's end-session endpoint
+        "form-action": ["'self'", *sorted({issuer_origin(p.issuer) for p in OIDC_PROVIDERS})],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
     }

@@ -81,6 +81,11 @@ class ChatConsumer(ChatSocket):
 
     # --- channel-layer events ---------------------------------------------------------------
 
+    async def chats_revoked(self, event: dict) -> None:
+        """The provider lost this chat's location at their IdP (`accounts.oidc.sign_in`): close (4403)."""
+        if str(self.chat_id) in event["chat_ids"]:
+            await self.close(code=CLOSE_CODES["forbidden"])
+
     async def relay_frame(self, event: dict) -> None:
         frame = self.shown(event)
         if frame is None:

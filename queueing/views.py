@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -47,6 +48,7 @@ def hours(request: HttpRequest) -> JsonResponse:
             "closes_at": closes_at.isoformat() if closes_at else None,
             "next_open": next_open.isoformat() if next_open else None,
             "weekly": weekly_periods(schedule.weekly),
+            "phone": settings.SERVICE_CENTER_PHONE,  # extension: the portal's widget shows it when closed
         }
     )
 

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from web import views
+from web import portal_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("chat/", views.provider_chat, name="provider-chat"),
+    path("chat/portal/", portal_views.portal_chat, name="portal-chat"),
     path("agent/", views.agent_console, name="agent-console"),
     path("supervisor/", views.supervisor_floor, name="supervisor-floor"),
     path("supervisor/transcripts/", views.supervisor_transcripts, name="supervisor-transcripts"),

@@ -45,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required("provider")
-def provider_chat(request: HttpRequest) -> HttpResponse:
+def provider_chat(request: HttpRequest, portal_origins: list[str] | None = None) -> HttpResponse:
     locations = request.user.locations.order_by("code")  # type: ignore[union-attr]
     return render(
         request,
@@ -55,6 +55,7 @@ def provider_chat(request: HttpRequest) -> HttpResponse:
             "locations": locations,
             "phone": settings.SERVICE_CENTER_PHONE,
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "portal_origins": portal_origins,  # set when opened by the portal's widget (web/portal_views.py)
         },
     )
 

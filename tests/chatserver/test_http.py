@@ -61,10 +61,11 @@ def test_hours_with_closure_from_settings_and_database(weekday_hours, settings):
     assert data["open"] is False and data["next_open"] == "2026-11-25T08:00:00-05:00"
 
 
-def test_hours_defaults_to_now():
+def test_hours_defaults_to_now(settings):
     """Without `at`, the answer is for now."""
     data = Client().get("/api/hours/").json()
-    assert set(data) == {"open", "at", "timezone", "closes_at", "next_open", "weekly"}
+    assert set(data) == {"open", "at", "timezone", "closes_at", "next_open", "weekly", "phone"}
+    assert data["phone"] == settings.SERVICE_CENTER_PHONE  # extension for the portal widget
 
 
 def test_hours_carry_the_weekly_schedule(settings):
