@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chats.models import Chat, Entry, EntryKind
+from chats.models import Attachment, Chat, Entry, EntryKind
 
 
 def iso(at: datetime | None) -> str | None:
@@ -13,7 +13,9 @@ def iso(at: datetime | None) -> str | None:
 
 
 def entry_frame(entry: Entry) -> dict[str, Any]:
-    """A stored entry as sent live and on replay: messages as `message`, the rest as `event`."""
+    """A stored entry as sent live and on replay: messages as `message`, files as `attachment`, the rest as `event`."""
+    if entry.kind == EntryKind.ATTACHMENT:
+        return attachment_frame(entry)
     frame: dict[str, Any] = {
         "type": "message" if entry.kind == EntryKind.MESSAGE else "event",
         "seq": entry.seq,
@@ -26,6 +28,52 @@ def entry_frame(entry: Entry) -> dict[str, Any]:
         frame["client_id"] = str(entry.client_id) if entry.client_id else None
     else:
         frame["event"] = entry.event
+    return frame
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """A file as clients see it; `status` "checking" = being checked, not downloadable yet."""
+    return {
+        "id": str(attachment.public_id),
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "status": attachment.state,
+        "url": f"/api/attachments/{attachment.public_id}/",
+    }
+
+
+def attachment_of(entry: Entry) -> Attachment | None:
+    try:
+        return entry.attachment
+    except Attachment.DoesNotExist:
+        return None
+
+
+def attachment_frame(entry: Entry) -> dict[str, Any]:
+    """`{"type": "attachment", "seq", "sender_role", "sender", "at", "attachment": {...}}` (docs/attachments.md)."""
+    attachment = attachment_of(entry)
+    return {
+        "type": "attachment",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "at": iso(entry.at),
+        "attachment": attachment_json(attachment) if attachment is not None else None,
+    }
+
+
+def attachment_status_frame(attachment: Attachment, seq: int, message: str = "") -> dict[str, Any]:
+    """A file's check finished: `status` is now "clean" or "rejected" (then `message` says why)."""
+    frame: dict[str, Any] = {
+        "type": "attachment.status",
+        "seq": seq,
+        "attachment_id": str(attachment.public_id),
+        "status": attachment.state,
+    }
+    if message:
+        frame["message"] = message
     return frame
 
 
