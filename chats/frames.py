@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chats.models import Attachment, Chat, Entry, EntryKind
+from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Entry, EntryKind
 
 
 def iso(at: datetime | None) -> str | None:
@@ -13,7 +13,7 @@ def iso(at: datetime | None) -> str | None:
 
 
 def entry_frame(entry: Entry) -> dict[str, Any]:
-    """A stored entry as sent live and on replay: messages as `message`, files as `attachment`, the rest as `event`."""
+    """A stored entry as sent live and on replay: messages as `message`, the rest (files too) as `event`."""
     if entry.kind == EntryKind.ATTACHMENT:
         return attachment_frame(entry)
     frame: dict[str, Any] = {
@@ -51,14 +51,33 @@ def attachment_of(entry: Entry) -> Attachment | None:
         return None
 
 
+def size_text(size: int) -> str:
+    return f"{size:,} bytes" if size < 1024 else f"{size / 1024:,.1f} KB ({size:,} bytes)"
+
+
+def attachment_text(entry: Entry, attachment: Attachment | None) -> str:
+    """The sentence a page that knows nothing of files shows for one (the `event` frame's `text`)."""
+    who = entry.sender_name or "Someone"
+    if attachment is None or attachment.state == AttachmentState.PURGED or not attachment.name:
+        return f"{who} attached a file (removed under the retention policy)."
+    kind = CONTENT_TYPE_LABELS.get(attachment.content_type, attachment.content_type)
+    return f"{who} attached {attachment.name} ({kind}, {size_text(attachment.size)})."
+
+
 def attachment_frame(entry: Entry) -> dict[str, Any]:
-    """`{"type": "attachment", "seq", "sender_role", "sender", "at", "attachment": {...}}` (docs/attachments.md)."""
+    """An `event` frame with `"event": "attachment"` and the file (docs/attachments.md).
+
+    An event, not a new frame type, so every page already shows it (its `text`) and counts its
+    seq; pages that know files read `attachment`.
+    """
     attachment = attachment_of(entry)
     return {
-        "type": "attachment",
+        "type": "event",
+        "event": "attachment",
         "seq": entry.seq,
         "sender_role": entry.sender_role,
         "sender": entry.sender_name,
+        "text": attachment_text(entry, attachment),
         "at": iso(entry.at),
         "attachment": attachment_json(attachment) if attachment is not None else None,
     }

@@ -217,6 +217,15 @@ class AttachmentState(models.TextChoices):
     PURGED = "purged", "Removed under the retention policy"
 
 
+# How each stored type is named to people (frames, the PDF).
+CONTENT_TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/tiff": "TIFF image",
+}
+
+
 class Attachment(models.Model):
     """A file attached to a chat: one transcript entry, one stored object (chats.attachments).
 

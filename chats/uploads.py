@@ -27,7 +27,6 @@ TIFF = "image/tiff"
 # The stored type of each accepted format (HEIF/HEIC is stored as JPEG) and the suffix it gets.
 IMAGE_TYPES = {"PNG": PNG, "JPEG": JPEG, "MPO": JPEG, "TIFF": TIFF, "HEIF": JPEG}
 SUFFIXES = {PDF: (".pdf",), PNG: (".png",), JPEG: (".jpg", ".jpeg"), TIFF: (".tif", ".tiff")}
-TYPE_LABELS = {PDF: "PDF", PNG: "PNG image", JPEG: "JPEG image", TIFF: "TIFF image"}
 MAX_NAME_CHARS = 120
 DEFAULT_NAME = "attachment"
 # Bidirectional overrides and isolates (a name like "gpj.exe" shown reversed), and marks.

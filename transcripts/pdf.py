@@ -19,10 +19,18 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from chats.frames import attachment_of
+from chats.frames import attachment_of, size_text
 from chats.integrity import ChainCheck
-from chats.models import Attachment, AttachmentState, Chat, Disposition, Entry, EntryKind, TransactionType
-from chats.uploads import TYPE_LABELS
+from chats.models import (
+    CONTENT_TYPE_LABELS,
+    Attachment,
+    AttachmentState,
+    Chat,
+    Disposition,
+    Entry,
+    EntryKind,
+    TransactionType,
+)
 from transcripts.document import agents_of, check_integrity, entries_of
 from transcripts.params import local_zone
 from transcripts.pdf_fonts import body_fonts, with_cjk_runs
@@ -86,16 +94,12 @@ def header_rows(chat: Chat, agents: list[str], check: ChainCheck) -> list[tuple[
     ]
 
 
-def size_text(size: int) -> str:
-    return f"{size:,} bytes" if size < 1024 else f"{size / 1024:,.1f} KB ({size:,} bytes)"
-
-
 def attachment_line(attachment: Attachment | None, entry: Entry) -> str:
     """An attachment as printed: name, type, size, SHA-256 and whether it can be downloaded."""
     if attachment is None:
         return f"File, SHA-256 {entry.file_sha256}"
     name = attachment.name or "(name removed under the retention policy)"
-    kind = TYPE_LABELS.get(attachment.content_type, attachment.content_type)
+    kind = CONTENT_TYPE_LABELS.get(attachment.content_type, attachment.content_type)
     state = "" if attachment.state == AttachmentState.CLEAN else f" · {attachment.get_state_display()}"
     return f"File: {name} · {kind} · {size_text(attachment.size)} · SHA-256 {attachment.sha256}{state}"
 
@@ -119,7 +123,7 @@ def attachment_rows(entries: list[Entry], styles: dict[str, ParagraphStyle]) -> 
         if attachment is None:
             continue
         name = attachment.name or "(removed under the retention policy)"
-        kind = TYPE_LABELS.get(attachment.content_type, attachment.content_type)
+        kind = CONTENT_TYPE_LABELS.get(attachment.content_type, attachment.content_type)
         if attachment.state != AttachmentState.CLEAN:
             kind += f" ({attachment.get_state_display().lower()})"
         cells = [str(entry.seq), name, kind, size_text(attachment.size), attachment.sha256]

@@ -1,4 +1,4 @@
-"""The attachment frame: broadcast to the other side when a file is stored, replayed on resume and sync."""
+"""The attachment event frame: broadcast to the other side when a file is stored, replayed on resume and sync."""
 
 from __future__ import annotations
 
@@ -52,20 +52,22 @@ async def test_the_other_side_receives_the_attachment_frame_and_resume_replays_i
         )
     assert response.status_code == 201, response.text
     sent = response.json()
-    frame = await p.type_("attachment")
+    frame = await p.type_("event", event="attachment")
     assert frame["seq"] == sent["seq"] and frame["sender_role"] == "agent" and frame["sender"] == "Ana Tester"
     assert frame["attachment"] == sent["attachment"]
     assert frame["attachment"]["name"] == "Authorization.png" and frame["attachment"]["status"] == "clean"
-    own = await a.type_("attachment")
+    # `text` is what pages that know nothing of files show
+    assert frame["text"].startswith("Ana Tester attached Authorization.png (PNG image, ")
+    own = await a.type_("event", event="attachment")
     assert own["chat_id"] == str(chat.public_id) and own["seq"] == sent["seq"]
     await p.close()
 
     # A provider who missed it gets it on resume (?after) and on sync, from the database.
     again, _, _ = await connect(provider, f"{ws_url}?after={sent['seq'] - 1}")
-    replayed = await again.type_("attachment")
+    replayed = await again.type_("event", event="attachment")
     assert replayed["seq"] == sent["seq"] and replayed["attachment"]["id"] == sent["attachment"]["id"]
     await again.send({"type": "sync", "after": sent["seq"] - 1})
-    assert (await again.type_("attachment"))["attachment"]["sha256"] == sent["attachment"]["sha256"]
+    assert (await again.type_("event", event="attachment"))["attachment"]["sha256"] == sent["attachment"]["sha256"]
     await again.close()
     await a.close()
 
@@ -83,11 +85,12 @@ async def test_the_chat_sees_a_file_being_checked_then_its_verdict(provider, age
             f"/api/chats/{chat.public_id}/attachments/", files={"file": ("order.pdf", pdf_bytes(MARKER))}
         )
     assert bad.json()["attachment"]["status"] == "rejected"
-    shown = await a.type_("attachment")
+    shown = await a.type_("event", event="attachment")
     assert shown["attachment"]["status"] == "checking"  # "being checked" until the scanner answers
     verdict = await a.type_("attachment.status")
     assert verdict["attachment_id"] == shown["attachment"]["id"] and verdict["status"] == "rejected"
     assert verdict["seq"] == shown["seq"] and "malware" in verdict["message"]
     await a.send({"type": "sync", "chat_id": str(chat.public_id), "after": shown["seq"] - 1})
-    assert (await a.type_("attachment"))["attachment"]["status"] == "rejected"  # replays show the state now
+    replayed = await a.type_("event", event="attachment")
+    assert replayed["attachment"]["status"] == "rejected"  # replays show the state now
     await a.close()

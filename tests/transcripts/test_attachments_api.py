@@ -288,3 +288,13 @@ def test_an_attachment_counts_as_the_providers_activity(provider, agent):
     assert upload(provider, chat, pdf_bytes()).status_code == 201
     chat.refresh_from_db()
     assert chat.idle_steps_done == 0
+
+
+def test_a_supervisor_may_attach_and_non_ascii_names_download_intact(provider, agent, supervisor):
+    chat = active_chat(provider, agent)
+    response = upload(supervisor, chat, pdf_bytes(), "Überweisung – März.pdf")
+    assert response.status_code == 201, response.content
+    entry = Entry.objects.get(chat=chat, seq=response.json()["seq"])
+    assert entry.sender_role == "supervisor" and entry.text == "Überweisung – März.pdf"
+    got = logged_in_client(provider).get(response.json()["attachment"]["url"])
+    assert got["Content-Disposition"] == "attachment; filename*=utf-8''%C3%9Cberweisung%20%E2%80%93%20M%C3%A4rz.pdf"
