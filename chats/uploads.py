@@ -92,9 +92,10 @@ def reencode_image(raw: bytes, *, max_pixels: int) -> tuple[bytes, str]:
                 raise UploadError(
                     "unsupported_type", "Only PDF, PNG, JPEG, HEIC and TIFF files can be attached."
                 ) from None
-            frames = []
+            frames, pixels = [], 0
             for frame in ImageSequence.Iterator(image):
-                if frame.width * frame.height > max_pixels:
+                pixels += frame.width * frame.height  # all pages together: a 1,000-page TIFF is a bomb too
+                if pixels > max_pixels:
                     raise UploadError("image_too_large", "The image has too many pixels to be processed.")
                 frames.append(pixels_only(frame, fmt))
     except UploadError:

@@ -190,6 +190,20 @@ def test_decompression_bombs_are_refused(provider, agent, attachment_root, setti
     assert_nothing_stored(chat, attachment_root, chat.last_seq)
 
 
+def test_many_pages_count_towards_the_pixel_limit(provider, agent, attachment_root, settings):
+    settings.CHAT_ATTACHMENT_MAX_PIXELS = 64 * 48 * 3
+    chat = active_chat(provider, agent)
+    pages = [Image.new("L", (64, 48), 0) for _ in range(4)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+    refused(upload(provider, chat, buffer.getvalue(), "fax.tif"), 422, "image_too_large")
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:3])
+    stored = upload(provider, chat, buffer.getvalue(), "fax.tif").json()["attachment"]
+    served = Image.open(io.BytesIO(logged_in_client(agent).get(stored["url"]).content))
+    assert served.n_frames == 3  # every page of a fax is kept
+
+
 def test_oversize_and_too_many_files(provider, agent, attachment_root, settings):
     settings.CHAT_MAX_ATTACHMENT_MB = 1
     settings.CHAT_MAX_ATTACHMENTS = 2
@@ -298,3 +312,17 @@ def test_a_supervisor_may_attach_and_non_ascii_names_download_intact(provider, a
     assert entry.sender_role == "supervisor" and entry.text == "Überweisung – März.pdf"
     got = logged_in_client(provider).get(response.json()["attachment"]["url"])
     assert got["Content-Disposition"] == "attachment; filename*=utf-8''%C3%9Cberweisung%20%E2%80%93%20M%C3%A4rz.pdf"
+
+
+def test_file_names_never_reach_the_logs(provider, agent, make_user, caplog):
+    """Names are PHI: uploads, refusals and downloads log none of them (at any level)."""
+    import logging
+
+    chat = active_chat(provider, agent)
+    with caplog.at_level(logging.DEBUG):
+        url = upload(provider, chat, pdf_bytes(), "Ada Lovelace DOB 1945-01-23.pdf").json()["attachment"]["url"]
+        upload(provider, chat, ELF, "Ada Lovelace setup.pdf")
+        upload(make_user("provider", "pete"), chat, pdf_bytes(), "Ada Lovelace other.pdf")
+        logged_in_client(agent).get(url)
+        logged_in_client(make_user("agent", "ben")).get(url)
+    assert caplog.records and "Lovelace" not in caplog.text and "1945" not in caplog.text
