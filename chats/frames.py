@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chats.models import Chat, Entry, EntryKind
+from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -15,7 +15,9 @@ def iso(at: datetime | None) -> str | None:
 
 
 def entry_frame(entry: Entry) -> dict[str, Any]:
-    """A stored entry as sent live and on replay: messages as `message`, the rest as `event`."""
+    """A stored entry as sent live and on replay: messages as `message`, the rest (files too) as `event`."""
+    if entry.kind == EntryKind.ATTACHMENT:
+        return attachment_frame(entry)
     frame: dict[str, Any] = {
         "type": "message" if entry.kind == EntryKind.MESSAGE else "event",
         "seq": entry.seq,
@@ -45,6 +47,71 @@ def ack_frame(entry: Entry, masked: Sequence[Mask], chat_id: str | None = None) 
     if masked:
         frame["text"] = entry.text
         frame["masked"] = [{"kind": mask.kind, "last4": mask.last4} for mask in masked]
+    return frame
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """A file as clients see it; `status` "checking" = being checked, not downloadable yet."""
+    return {
+        "id": str(attachment.public_id),
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "status": attachment.state,
+        "url": f"/api/attachments/{attachment.public_id}/",
+    }
+
+
+def attachment_of(entry: Entry) -> Attachment | None:
+    try:
+        return entry.attachment
+    except Attachment.DoesNotExist:
+        return None
+
+
+def size_text(size: int) -> str:
+    return f"{size:,} bytes" if size < 1024 else f"{size / 1024:,.1f} KB ({size:,} bytes)"
+
+
+def attachment_text(entry: Entry, attachment: Attachment | None) -> str:
+    """The sentence a page that knows nothing of files shows for one (the `event` frame's `text`)."""
+    who = entry.sender_name or "Someone"
+    if attachment is None or attachment.state == AttachmentState.PURGED or not attachment.name:
+        return f"{who} attached a file (removed under the retention policy)."
+    kind = CONTENT_TYPE_LABELS.get(attachment.content_type, attachment.content_type)
+    return f"{who} attached {attachment.name} ({kind}, {size_text(attachment.size)})."
+
+
+def attachment_frame(entry: Entry) -> dict[str, Any]:
+    """An `event` frame with `"event": "attachment"` and the file (docs/attachments.md).
+
+    An event, not a new frame type, so every page already shows it (its `text`) and counts its
+    seq; pages that know files read `attachment`.
+    """
+    attachment = attachment_of(entry)
+    return {
+        "type": "event",
+        "event": "attachment",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": attachment_text(entry, attachment),
+        "at": iso(entry.at),
+        "attachment": attachment_json(attachment) if attachment is not None else None,
+    }
+
+
+def attachment_status_frame(attachment: Attachment, seq: int, message: str = "") -> dict[str, Any]:
+    """A file's check finished: `status` is now "clean" or "rejected" (then `message` says why)."""
+    frame: dict[str, Any] = {
+        "type": "attachment.status",
+        "seq": seq,
+        "attachment_id": str(attachment.public_id),
+        "status": attachment.state,
+    }
+    if message:
+        frame["message"] = message
     return frame
 
 

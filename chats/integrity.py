@@ -1,7 +1,9 @@
 """Tamper evidence for transcripts: each entry's hash covers the previous hash and the entry.
 
 hash(n) = sha256(hash(n-1) + canonical(entry n)), where the entry's text enters only through its
-own sha256. So retention can blank a purged body while the chain still verifies, and any edit of
+own sha256. An attachment entry also carries its file's sha256 (`file_sha256`), appended to the
+canonical form only when present, so every entry without a file hashes exactly as before. So
+retention can blank a purged body while the chain still verifies, and any edit of
 a stored row (text, sender, time, order) breaks the chain at that seq.
 """
 
@@ -25,6 +27,7 @@ class HashedEntry(Protocol):
     sender_name: str
     text: str
     text_sha256: str
+    file_sha256: str
     at: datetime
     hash: str
 
@@ -34,7 +37,15 @@ def text_digest(text: str) -> str:
 
 
 def canonical_around_seq(
-    *, chat_key: str, kind: str, event: str, sender_role: str, sender_name: str, text_sha256: str, at: datetime
+    *,
+    chat_key: str,
+    kind: str,
+    event: str,
+    sender_role: str,
+    sender_name: str,
+    text_sha256: str,
+    at: datetime,
+    file_sha256: str = "",
 ) -> tuple[str, str]:
     """An entry's canonical form split around its seq: canonical = head + str(seq) + tail.
 
@@ -44,6 +55,8 @@ def canonical_around_seq(
     compact = {"separators": (",", ":"), "ensure_ascii": True}
     head = json.dumps([chat_key], **compact)[:-1] + ","  # type: ignore[arg-type]
     rest = [kind, event, sender_role, sender_name, text_sha256, at.astimezone(UTC).isoformat()]
+    if file_sha256:
+        rest.append(file_sha256)
     tail = "," + json.dumps(rest, **compact)[1:]  # type: ignore[arg-type]
     return head, tail
 
@@ -64,6 +77,7 @@ def entry_hash(
     sender_name: str,
     text_sha256: str,
     at: datetime,
+    file_sha256: str = "",
 ) -> str:
     head, tail = canonical_around_seq(
         chat_key=chat_key,
@@ -73,6 +87,7 @@ def entry_hash(
         sender_name=sender_name,
         text_sha256=text_sha256,
         at=at,
+        file_sha256=file_sha256,
     )
     return chain_hash(prev_hash, head, seq, tail)
 
@@ -100,6 +115,7 @@ def verify_chain(chat_key: str, entries: Iterable[HashedEntry], expected_head: s
             sender_name=entry.sender_name,
             text_sha256=entry.text_sha256,
             at=entry.at,
+            file_sha256=getattr(entry, "file_sha256", ""),
         )
         if entry.seq != expected_seq or not body_ok or recomputed != entry.hash:
             return ChainCheck(False, prev, broken_at_seq=entry.seq)

@@ -97,10 +97,16 @@ def relay_typing(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
     """Relay a typing frame (never stored); a provider's typing restarts their idle clock."""
     chat = check_may_write(user, with_write_refusal(Chat.objects.filter(public_id=chat_id), user).first())
     if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:  # typing is activity for providers only
-        with connection.cursor() as cursor:
-            cursor.execute(AFTER_ACTIVITY, (user.role, now, chat.pk))
-        announce_idle_cleared(chat, outbox)
+        record_activity(user, chat, now=now, outbox=outbox)
     outbox.chat_frame(chat, {"type": "typing", "sender_role": user.role})
+
+
+def record_activity(user: User, chat: Chat, *, now: datetime, outbox: Outbox) -> None:
+    """Chatter activity other than a message (typing, a file): the activity rule applied to the row."""
+    with connection.cursor() as cursor:
+        cursor.execute(AFTER_ACTIVITY, (user.role, now, chat.pk))
+    if user.role == Role.PROVIDER:
+        announce_idle_cleared(chat, outbox)
 
 
 def announce_idle_cleared(chat: Chat, outbox: Outbox) -> None:

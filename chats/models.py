@@ -148,6 +148,7 @@ def parse_case_number(text: str) -> int | None:
 class EntryKind(models.TextChoices):
     MESSAGE = "message", "Message"
     EVENT = "event", "Event"
+    ATTACHMENT = "attachment", "Attachment"  # a file; its row is Entry.attachment (chats.attachments)
 
 
 class SenderRole(models.TextChoices):
@@ -169,6 +170,9 @@ class Entry(models.Model):
     sender_name = models.CharField(max_length=150, blank=True)
     text = models.TextField(blank=True)
     text_sha256 = models.CharField(max_length=64)
+    # Attachments only: the stored file's SHA-256, part of the hash chain (chats.integrity).
+    # db_default: the PostgreSQL message function inserts entries without naming this column.
+    file_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     client_id = models.UUIDField(null=True, blank=True)
     at = models.DateTimeField()
     hash = models.CharField(max_length=64)
@@ -204,3 +208,47 @@ class RedactedOriginal(models.Model):
 
     entry = models.OneToOneField(Entry, on_delete=models.CASCADE, primary_key=True, related_name="original")
     text = models.TextField()
+
+
+class AttachmentState(models.TextChoices):
+    CHECKING = "checking", "Being checked"  # stored, waiting for the scanner (CHAT_ATTACHMENT_SCANNER)
+    CLEAN = "clean", "Available"
+    REJECTED = "rejected", "Failed the malware check"  # quarantined for good, never downloadable
+    PURGED = "purged", "Removed under the retention policy"
+
+
+# How each stored type is named to people (frames, the PDF).
+CONTENT_TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/tiff": "TIFF image",
+}
+
+
+class Attachment(models.Model):
+    """A file attached to a chat: one transcript entry, one stored object (chats.attachments).
+
+    The file lives in the `attachments` storage under a name made of ids only; `name` is the
+    sanitised name the uploader gave (PHI: shown to the chat's people, never logged).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    chat = models.ForeignKey(Chat, on_delete=models.PROTECT, related_name="attachments")
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="attachment")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=AttachmentState.choices)
+    uploaded_at = models.DateTimeField()
+    checked_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "uploaded_at"], name="attachment_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}#{self.public_id}"

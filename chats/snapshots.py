@@ -12,7 +12,7 @@ from chats.models import AGENT_JOINED, Chat, Entry
 
 
 def entries_after(chat: Chat, after: int) -> list[dict[str, Any]]:
-    return [entry_frame(e) for e in chat.entries.filter(seq__gt=after).order_by("seq")]
+    return [entry_frame(e) for e in chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")]
 
 
 def access_provider_chat(user: User, chat_id: uuid.UUID) -> Chat:

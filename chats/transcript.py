@@ -8,7 +8,7 @@ unique constraints on (chat, seq) and (chat, client_id) are the backstop.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,11 +40,13 @@ def new_entry(
     sender_name: str = "",
     event: str = "",
     client_id: uuid.UUID | None = None,
+    file_sha256: str = "",
 ) -> tuple[Entry, str | None]:
     """The next entry of a locked chat, unsaved and chained, and the original text if it was masked.
 
     Message text is stored (and broadcast) with SSN- and card-like numbers masked; the original
-    goes to RedactedOriginal, readable only by supervisors through an audited action.
+    goes to RedactedOriginal, readable only by supervisors through an audited action. An
+    attachment entry's `file_sha256` (the stored file's digest) is chained with it.
     """
     text, original = masked(text, kind)
     seq = chat.last_seq + 1
@@ -60,6 +62,7 @@ def new_entry(
         text=text,
         text_sha256=digest,
         client_id=client_id,
+        file_sha256=file_sha256,
         at=now,
     )
     entry.hash = entry_hash(
@@ -72,6 +75,7 @@ def new_entry(
         sender_name=sender_name,
         text_sha256=digest,
         at=now,
+        file_sha256=file_sha256,
     )
     return entry, original
 
@@ -92,17 +96,21 @@ def append_entry(
     *,
     outbox: Outbox,
     chat_updates: Mapping[str, object] | None = None,
+    with_entry: Callable[[Entry], object] | None = None,
     **fields: Any,
 ) -> Entry:
     """Store the next entry of a locked chat (`new_entry` fields) and queue its broadcast.
 
     Trusts its inputs. `chat_updates` are further chat fields to set in the same UPDATE (one
-    round trip, not two).
+    round trip, not two). `with_entry` stores the rows that hang off the new entry (an
+    attachment) before its frame is built.
     """
     entry, original = new_entry(chat, **fields)
     entry.save(force_insert=True)
     if original is not None:
         RedactedOriginal.objects.create(entry=entry, text=original)
+    if with_entry is not None:
+        with_entry(entry)
     chat.last_seq, chat.head_hash = entry.seq, entry.hash
     Chat.objects.filter(pk=chat.pk).update(last_seq=entry.seq, head_hash=entry.hash, **(chat_updates or {}))
     outbox.add(*entry_event(chat, entry))

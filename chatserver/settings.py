@@ -253,6 +253,36 @@ CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 20, minimum=1)
 CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 0, minimum=0) or None
 SERVICE_CENTER_PHONE = env_str("SERVICE_CENTER_PHONE", "1-800-555-0199")
 
+# --- Attachments (chats.attachments; docs/attachments.md) ----------------------------------------
+CHAT_MAX_ATTACHMENT_MB = env_int("CHAT_MAX_ATTACHMENT_MB", 10, minimum=1)
+CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 20, minimum=1)  # files per chat
+# Larger images are refused as decompression bombs (Pillow's own default limit).
+CHAT_ATTACHMENT_MAX_PIXELS = env_int("CHAT_ATTACHMENT_MAX_PIXELS", 89_478_485, minimum=1)
+# Unset: files are available at once. A command (the file's path is appended; exit 0 = clean,
+# 1 = infected, anything else = try again later) or clamd:/path/to/clamd.sock.
+CHAT_ATTACHMENT_SCANNER = env_str("CHAT_ATTACHMENT_SCANNER")
+if CHAT_ATTACHMENT_SCANNER.startswith("clamd:") and not CHAT_ATTACHMENT_SCANNER[len("clamd:") :]:
+    raise ConfigError("CHAT_ATTACHMENT_SCANNER: clamd: needs the socket's path, e.g. clamd:/run/clamav/clamd.ctl")
+CHAT_ATTACHMENT_SCAN_TIMEOUT = env_int("CHAT_ATTACHMENT_SCAN_TIMEOUT", 120, minimum=1)
+# Where files are kept: the filesystem under CHAT_ATTACHMENT_ROOT, or another Django storage
+# backend (storages.backends.s3.S3Storage from django-storages: see docs/deploy.md).
+CHAT_ATTACHMENT_STORAGE = env_str("CHAT_ATTACHMENT_STORAGE", "django.core.files.storage.FileSystemStorage")
+if CHAT_ATTACHMENT_STORAGE == "django.core.files.storage.FileSystemStorage":
+    _attachment_options: dict[str, object] = {
+        "location": env_str("CHAT_ATTACHMENT_ROOT", str(BASE_DIR / "attachments")),
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    }
+else:  # S3-compatible: bucket and endpoint here, credentials from the usual AWS_* variables
+    _attachment_options = {
+        "bucket_name": env_str("CHAT_ATTACHMENT_BUCKET"),
+        "endpoint_url": env_str("CHAT_ATTACHMENT_ENDPOINT_URL") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+STORAGES["attachments"] = {"BACKEND": CHAT_ATTACHMENT_STORAGE, "OPTIONS": _attachment_options}  # type: ignore[dict-item]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chats.frames import iso
+from chats.frames import attachment_json, attachment_of, iso
 from chats.integrity import ChainCheck, verify_chain
-from chats.models import AGENT_JOINED, Chat, Entry
+from chats.models import AGENT_JOINED, Chat, Entry, EntryKind
 
 
 def entries_of(chat: Chat) -> list[Entry]:
-    return list(Entry.objects.filter(chat=chat).order_by("seq"))
+    return list(Entry.objects.filter(chat=chat).select_related("attachment").order_by("seq"))
 
 
 def agents_of(entries: list[Entry]) -> list[str]:
@@ -40,7 +40,8 @@ def patient_json(chat: Chat) -> dict[str, Any]:
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
-    return {
+    """One entry; an attachment's (kind "attachment", text = its file name) also carries `attachment`."""
+    body: dict[str, Any] = {
         "seq": entry.seq,
         "at": iso(entry.at),
         "kind": entry.kind,
@@ -48,6 +49,10 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "sender": entry.sender_name,
         "text": entry.text,
     }
+    if entry.kind == EntryKind.ATTACHMENT:
+        attachment = attachment_of(entry)
+        body["attachment"] = attachment_json(attachment) if attachment is not None else None
+    return body
 
 
 def transcript_json(chat: Chat) -> dict[str, Any]:

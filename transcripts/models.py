@@ -26,6 +26,8 @@ class AccessAction(models.TextChoices):
     CHAT_SOCKET = "chat_socket", "Opened a chat socket"
     CHAT_FRAME = "chat_frame", "Sent a frame about a chat"
     UNMASK = "unmask", "Read the original of a redacted message"
+    DOWNLOAD = "download", "Downloaded a chat attachment"
+    UPLOAD = "upload", "Attached a file to a chat"
 
 
 class AppendOnlyError(Exception):

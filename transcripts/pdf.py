@@ -19,8 +19,18 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from chats.frames import attachment_of, size_text
 from chats.integrity import ChainCheck
-from chats.models import Chat, Disposition, Entry, EntryKind, TransactionType
+from chats.models import (
+    CONTENT_TYPE_LABELS,
+    Attachment,
+    AttachmentState,
+    Chat,
+    Disposition,
+    Entry,
+    EntryKind,
+    TransactionType,
+)
 from transcripts.document import agents_of, check_integrity, entries_of
 from transcripts.params import local_zone
 from transcripts.pdf_fonts import body_fonts, with_cjk_runs
@@ -84,12 +94,41 @@ def header_rows(chat: Chat, agents: list[str], check: ChainCheck) -> list[tuple[
     ]
 
 
+def attachment_line(attachment: Attachment | None, entry: Entry) -> str:
+    """An attachment as printed: name, type, size, SHA-256 and whether it can be downloaded."""
+    if attachment is None:
+        return f"File, SHA-256 {entry.file_sha256}"
+    name = attachment.name or "(name removed under the retention policy)"
+    kind = CONTENT_TYPE_LABELS.get(attachment.content_type, attachment.content_type)
+    state = "" if attachment.state == AttachmentState.CLEAN else f" · {attachment.get_state_display()}"
+    return f"File: {name} · {kind} · {size_text(attachment.size)} · SHA-256 {attachment.sha256}{state}"
+
+
 def entry_flowables(entry: Entry, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
     who = entry.sender_name or "System"
-    label = "" if entry.kind == EntryKind.MESSAGE else f" · {entry.event.replace('_', ' ')}"
+    label = "" if entry.kind != EntryKind.EVENT else f" · {entry.event.replace('_', ' ')}"
     meta = f"#{entry.seq} · {local_time(entry.at)} · {who} ({entry.sender_role}){label}"
-    body = text(entry.text) if entry.text else "<i>(message body removed under the retention policy)</i>"
+    if entry.kind == EntryKind.ATTACHMENT:
+        body = text(attachment_line(attachment_of(entry), entry))
+    else:
+        body = text(entry.text) if entry.text else "<i>(message body removed under the retention policy)</i>"
     return [Paragraph(text(meta), styles["meta"]), Paragraph(body, styles["body"])]
+
+
+def attachment_rows(entries: list[Entry], styles: dict[str, ParagraphStyle]) -> list[list[Paragraph]]:
+    """The Attachments table: one row per file, in transcript order."""
+    rows = [[Paragraph(f"<b>{h}</b>", styles["cell"]) for h in ("#", "Name", "Type", "Size", "SHA-256")]]
+    for entry in entries:
+        attachment = attachment_of(entry) if entry.kind == EntryKind.ATTACHMENT else None
+        if attachment is None:
+            continue
+        name = attachment.name or "(removed under the retention policy)"
+        kind = CONTENT_TYPE_LABELS.get(attachment.content_type, attachment.content_type)
+        if attachment.state != AttachmentState.CLEAN:
+            kind += f" ({attachment.get_state_display().lower()})"
+        cells = [str(entry.seq), name, kind, size_text(attachment.size), attachment.sha256]
+        rows.append([Paragraph(text(cell), styles["cell" if i != 4 else "hash"]) for i, cell in enumerate(cells)])
+    return rows
 
 
 def build_styles() -> dict[str, ParagraphStyle]:
@@ -100,6 +139,7 @@ def build_styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", parent=base["Title"], fontName=bold),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold),
         "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=11),
+        "hash": ParagraphStyle("hash", parent=body, fontSize=7, leading=9, splitLongWords=1),
         "meta": ParagraphStyle("meta", parent=body, fontSize=8, textColor="#555555", spaceBefore=6),
         "body": ParagraphStyle("body", parent=body, fontSize=10, leftIndent=12, splitLongWords=1),
     }
@@ -120,6 +160,13 @@ def render_transcript_pdf(chat: Chat) -> bytes:
     story += [Spacer(1, 12), Paragraph("Timeline", styles["h2"])]
     for entry in entries:
         story += entry_flowables(entry, styles)
+    files = attachment_rows(entries, styles)
+    if len(files) > 1:
+        width = LETTER[0] - 2 * MARGIN
+        widths = [0.4 * inch, width - 4.4 * inch, 1.1 * inch, 1.1 * inch, 1.8 * inch]
+        listing = Table(files, colWidths=widths, repeatRows=1)
+        listing.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("GRID", (0, 0), (-1, -1), 0.25, "#999999")]))
+        story += [Spacer(1, 12), Paragraph("Attachments", styles["h2"]), listing]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,

@@ -2,12 +2,15 @@
 
 What stays: the case number, the chat's metadata, every entry's seq/time/sender/text_sha256/hash
 (so the chain still verifies: a blank body is accepted against its stored digest), the chain
-head and the whole access audit. What goes: message texts and the request's free-text question.
-A chat on legal hold is never purged. Unset retention means keep forever.
+head and the whole access audit, and each attachment's type, size and SHA-256 (its entry's
+`file_sha256` stays in the chain). What goes: message texts, the request's free-text question,
+attachment names and the attachment files themselves (deleted from storage once the purge
+commits). A chat on legal hold is never purged. Unset retention means keep forever.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from chats.models import Chat, Entry, EntryKind, RedactedOriginal, Status
+from chats.attachments import attachment_storage
+from chats.models import Attachment, AttachmentState, Chat, Entry, EntryKind, RedactedOriginal, Status
+
+log = logging.getLogger(__name__)
 
 
 def retention_days() -> int | None:
@@ -38,9 +44,24 @@ def purge_chat(chat_pk: int, *, now: datetime) -> int | None:
         if chat is None or chat.legal_hold:
             return None
         blanked = Entry.objects.filter(chat=chat, kind=EntryKind.MESSAGE).exclude(text="").update(text="")
+        Entry.objects.filter(chat=chat, kind=EntryKind.ATTACHMENT).exclude(text="").update(text="")
         RedactedOriginal.objects.filter(entry__chat=chat).delete()
+        files = Attachment.objects.filter(chat=chat).exclude(state=AttachmentState.PURGED)
+        stored = list(files.values_list("pk", "storage_name"))
+        files.update(name="", state=AttachmentState.PURGED, purged_at=now)
         Chat.objects.filter(pk=chat.pk).update(question="", purged_at=now)
+        transaction.on_commit(lambda: delete_files(stored))
     return blanked
+
+
+def delete_files(stored: list[tuple[int, str]]) -> None:
+    """After the purge committed: remove the files (a failure leaves a file no row points at; logged by id)."""
+    storage = attachment_storage()
+    for pk, name in stored:
+        try:
+            storage.delete(name)
+        except OSError:
+            log.warning("could not delete the file of attachment %s", pk, exc_info=True)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from chats.models import Chat
 from chats.outbox import Outbox
 from queueing.handoff import close_chat
 from queueing.routing import accept_chat
+from tests.attachment_files import attachment_root  # noqa: F401 (autouse: every test stores files under its own root)
 from tests.conftest import open_chat_for
 
 QUESTION = "Is the <b>auth</b> & renewal approved? <font size=40>x</font>"
