@@ -9,7 +9,6 @@ import uuid
 
 AGENTS = "agents"  # every agent and supervisor console: queue changes
 QUEUE_WATCHERS = "queue-watchers"  # every waiting provider's socket: positions and estimates
-SUPERVISORS = "supervisors"  # live floor
 
 
 def chat_group(public_id: uuid.UUID | str) -> str:

@@ -8,18 +8,15 @@ from datetime import datetime
 
 from django.db import transaction
 
+from chats.errors import DomainError
 from chats.models import Chat, Entry, EntryKind, Status
 from chats.outbox import Outbox
 from chats.transcript import append_entry, find_by_client_id
 from chatserver.accounts.models import Role, User
 
 
-class ChatAccessError(Exception):
+class ChatAccessError(DomainError):
     """The user may not act on this chat (now); `code` goes to the client as is."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 MESSAGE_PATH_FIELDS = (

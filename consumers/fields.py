@@ -9,11 +9,11 @@ import uuid
 
 from django.conf import settings
 
+from chats.errors import DomainError
 
-class FrameError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+
+class FrameError(DomainError):
+    """A frame field that is missing or malformed."""
 
 
 def require_uuid(frame: dict, key: str) -> uuid.UUID:

@@ -19,6 +19,7 @@ from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 
 from chats import groups
+from chats.errors import DomainError
 from chats.models import AGENT_JOINED, Chat, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat, lock_existing_chat
@@ -28,10 +29,8 @@ from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since, heartbeat, mark_away, set_status
 
 
-class QueueError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class QueueError(DomainError):
+    """A claim, transfer or close the queue refuses."""
 
 
 def lock_presence(agent: User, *, now: datetime) -> AgentPresence:

@@ -59,9 +59,9 @@ async def test_message_flood_is_rate_limited_then_closed(provider, agent, settin
     """Past the burst: `rate_limited` errors (nothing stored); a sustained flood closes with 1008."""
     settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 5, 0.01
     chat, p, a = await active_chat(provider, agent)
-    from consumers import base
+    from consumers import base, limits
 
-    base.rate_buckets.clear()  # the settings above apply to new buckets
+    await limits.reset()  # the settings above apply to new buckets
     p2, _, _ = await connect(provider, chat["ws_url"])
     await p2.drain()
     for i in range(40):
@@ -81,9 +81,9 @@ async def test_message_flood_is_rate_limited_then_closed(provider, agent, settin
 async def test_a_flood_from_one_user_does_not_slow_another(provider, agent, make_user, settings):
     """Limits are per user: another provider's messages go through."""
     settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 3, 0.01
-    from consumers import base
+    from consumers import limits
 
-    base.rate_buckets.clear()
+    await limits.reset()
     other = await sync_to_async(make_user)("provider")
     mine = await sync_to_async(open_chat_for)(provider)
     theirs = await sync_to_async(open_chat_for)(other)

@@ -174,10 +174,10 @@ def assert_inert_pdf(reader: pypdf.PdfReader) -> None:
 @pytest.mark.django_db(transaction=True)
 async def test_messages_both_ways_and_dispositions_stay_text_in_transcript_and_pdf(provider, agent, settings):
     """Every payload as a provider and an agent message: verbatim in the transcript JSON and the PDF."""
-    from consumers import base
+    from consumers import limits
 
     settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 10_000, 1_000.0
-    base.rate_buckets.clear()
+    await limits.reset()
     chat, p, a = await active_chat(provider, agent)
     for payload in PAYLOADS:
         cid = await p.message(payload)
