@@ -106,3 +106,100 @@ async def test_socket_cap_per_user(provider, settings):
     await first.close()
     fourth, _, c4 = await connect(provider, chat["ws_url"])
     assert c4 is None
+
+
+def login(username: str, password: str = PASSWORD) -> Client:
+    client = Client()
+    assert client.post("/login/", {"username": username, "password": password}).status_code == 302
+    return client
+
+
+def make_superuser(make_user):
+    from chatserver.accounts.models import User
+
+    user = make_user("supervisor", "root")
+    User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    return user
+
+
+async def socket_of(client: Client, path: str) -> Socket:
+    from channels.testing import WebsocketCommunicator
+
+    from chatserver.asgi import application
+
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    comm = WebsocketCommunicator(application, path, headers=[(b"origin", ORIGIN), (b"cookie", cookie)])
+    assert (await comm.connect())[0]
+    return Socket(comm)
+
+
+async def test_a_password_change_from_another_session_closes_the_supervisors_socket(supervisor, make_user):
+    """Issue 19 item 2: the socket of session A closes (4401) when the password is changed from
+    session B (here an administrator's, through the admin's password form); B stays logged in."""
+    a = await sync_to_async(login)("sofia")
+    socket = await socket_of(a, "/ws/supervisor/")
+    await socket.type_("floor.state")
+    admin = await sync_to_async(make_superuser)(make_user)
+    b = await sync_to_async(login)(admin.username)
+    response = await sync_to_async(b.post)(
+        f"/admin/accounts/user/{supervisor.pk}/password/",
+        {"password1": "An0ther-Secret!", "password2": "An0ther-Secret!", "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert await socket.closed_with(timeout=5) == 4401
+    assert (await sync_to_async(a.get)("/api/transcripts/")).status_code == 401  # session A is over on HTTP too
+    assert (await sync_to_async(b.get)("/admin/")).status_code == 200  # the changing session stays
+
+
+async def test_changing_your_own_password_keeps_that_session_and_ends_the_others(make_user):
+    """The session that changes the password stays logged in; the user's other session's socket closes."""
+    root = await sync_to_async(make_superuser)(make_user)
+    a, b = await sync_to_async(login)("root"), await sync_to_async(login)("root")
+    socket = await socket_of(a, "/ws/supervisor/")
+    await socket.type_("floor.state")
+    response = await sync_to_async(b.post)(
+        f"/admin/accounts/user/{root.pk}/password/",
+        {"password1": "An0ther-Secret!", "password2": "An0ther-Secret!", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert await socket.closed_with(timeout=5) == 4401
+    assert (await sync_to_async(b.get)("/admin/")).status_code == 200
+
+
+@pytest.mark.parametrize("change", ["role", "locations", "agency"])
+async def test_a_role_location_or_agency_change_closes_the_users_sockets(provider, change):
+    """What a login may do changed: every socket of the user closes (4401), and its HTTP session is over."""
+    from chatserver.accounts.models import Agency, Location, Role
+
+    client = await sync_to_async(login)("paula")
+    chat = await sync_to_async(open_chat_for)(provider)
+    socket = await socket_of(client, chat["ws_url"])
+    await socket.type_("chat.state")
+
+    def apply() -> None:
+        if change == "role":
+            provider.role = Role.AGENT
+            provider.login_source = ""
+            provider.save()
+        elif change == "locations":
+            provider.locations.remove(Location.objects.get(agency=provider.agency, code="A002"))
+        else:
+            provider.agency = Agency.objects.create(name="Other agency")
+            provider.save()
+
+    await sync_to_async(apply)()
+    assert await socket.closed_with(timeout=5) == 4401
+    assert (await sync_to_async(client.get)("/api/hours/")).status_code == 200
+    assert (await sync_to_async(client.post)("/api/chats/", "{}", content_type="application/json")).status_code == 401
+
+
+async def test_a_login_or_a_display_change_leaves_the_sockets_open(provider):
+    """Saving the user for anything else (a new login elsewhere, a name) closes nothing."""
+    chat = await sync_to_async(open_chat_for)(provider)
+    p, _, _ = await connect(provider, chat["ws_url"])
+    await p.type_("chat.state")
+    await sync_to_async(login)("paula")
+    provider.first_name = "Paulina"
+    await sync_to_async(provider.save)()
+    await p.send({"type": "ping"})
+    assert await p.type_("pong")
