@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
+from chats.text import text_problem, unencodable
 from chatserver.accounts.models import User
+
+MAX_JSON_BODY = 64 * 1024
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
@@ -15,13 +19,47 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> JsonRespon
 
 
 def read_json(request: HttpRequest) -> Any:
-    """The request's JSON body; ValueError with a sentence if it is not JSON."""
-    if len(request.body) > 64 * 1024:
+    """The request's JSON body; ValueError with a sentence if it is not JSON, too large, or holds
+    text that cannot be stored (a lone surrogate: `"\\ud800"` is valid JSON but not encodable)."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isascii() or not declared.isdigit() or int(declared) > MAX_JSON_BODY:
         raise ValueError("The request body is too large.")
     try:
-        return json.loads(request.body or b"null")
+        body = request.body
+    except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: Django's own refusal, as our JSON error
+        raise ValueError("The request body is too large.") from None
+    if len(body) > MAX_JSON_BODY:
+        raise ValueError("The request body is too large.")
+    try:
+        value = json.loads(body or b"null")
     except (ValueError, RecursionError):
         raise ValueError("The request body is not valid JSON.") from None
+    if unencodable(value):
+        raise ValueError("The request body holds text that is not valid Unicode (a lone surrogate).")
+    return value
+
+
+def query_problem(request: HttpRequest) -> str | None:
+    """What is wrong with the query string's text (NUL, control characters), or None."""
+    for key, values in request.GET.lists():
+        for text in (key, *values):
+            problem = text_problem(text)
+            if problem:
+                return f"The query parameter {key[:40]!r} {problem}."
+    return None
+
+
+class QueryTextCheck:
+    """Middleware: a query string holding text that cannot be stored is a JSON 400 before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        problem = query_problem(request) if request.META.get("QUERY_STRING") else None
+        if problem:
+            return json_error(400, "invalid_text", problem)
+        return self.get_response(request)
 
 
 def acting_user(request: HttpRequest) -> User:

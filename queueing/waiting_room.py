@@ -8,7 +8,7 @@ from typing import Any
 
 from chats.frames import ended_frame
 from chats.models import Chat, Status
-from chats.snapshots import access_provider_chat, entries_after
+from chats.snapshots import access_provider_chat, entries_after, replay_after
 from chatserver.accounts.models import User
 from queueing.board import provider_queue_frame
 from queueing.closing import closing_frame
@@ -43,7 +43,8 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
         "idle_warnings": min(chat.idle_steps_done, 2),
         "idle_seconds_left": idle_seconds_left(chat, now),
     }
-    frames = [state, *entries_after(chat, after)]
+    bound = replay_after(chat, after, now=now)  # an ended chat: only its last moments, shortly after
+    frames = [state, *(entries_after(chat, bound) if bound is not None else [])]
     if chat.status == Status.ENDED:
         frames.append(ended_frame(chat))
     if queue:

@@ -22,6 +22,7 @@ DENIAL_WINDOW = timedelta(minutes=1)
 DENIAL_LIMIT = 20  # a person mistyping never gets here; a script walking ids does within a second
 REFUSALS = {"forbidden": 4403, "not_found": 4404, "not_your_chat": 4403}
 THROTTLED = 4429
+ENDED_CLOSE = 4410  # the socket of an ended chat shows what it missed, then closes with this
 
 
 def too_many_denials(user: User, *, now: datetime) -> bool:
@@ -42,11 +43,24 @@ def open_provider_socket(
         record_access(user, AccessAction.CHAT_SOCKET, now=now, allowed=False, status=THROTTLED, ip=ip)
         raise ChatAccessError("throttled", "Too many refused requests; wait a minute.")
     try:
-        return provider_snapshot(user, chat_id, after, now=now)
+        frames = provider_snapshot(user, chat_id, after, now=now)
     except ChatAccessError as exc:
         if exc.code in REFUSALS:
             record_refusal(user, AccessAction.CHAT_SOCKET, exc.code, chat_id, now=now, ip=ip)
         raise
+    if frames[0]["status"] == "ended":  # a read of an ended chat's record: audited like any other
+        shown = [f["seq"] for f in frames if f.get("type") in ("message", "event") and "seq" in f]
+        record_access(
+            user,
+            AccessAction.CHAT_SOCKET,
+            now=now,
+            allowed=True,
+            status=ENDED_CLOSE,
+            chat=Chat.objects.filter(public_id=chat_id).first(),
+            ip=ip,
+            query=f"after={after} replayed={len(shown)}" + (f" seqs={shown[0]}-{shown[-1]}" if shown else ""),
+        )
+    return frames
 
 
 def audit_refused_frame(user: User, code: str, chat_id: uuid.UUID | None, *, now: datetime, ip: str | None) -> bool:
