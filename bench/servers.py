@@ -215,7 +215,7 @@ def ours_env(port: int, redis_url: str, db: str = OURS_DB, **extra: str) -> dict
         {
             "DATABASE_URL": pg_url(db),
             "REDIS_URL": redis_url,
-            "SECRET_KEY": "bench-" + "x" * 40,
+            "SECRET_KEY": "bench-only-secret-" + "x" * 40,
             # Production settings (DEBUG off: no query logging), minus TLS, which the loopback bench lacks.
             "DEBUG": "0",
             "SECURE_COOKIES": "0",

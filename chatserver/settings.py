@@ -26,6 +26,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if not DEBUG:
     if not SECRET_KEY:
         raise ConfigError("SECRET_KEY is required when DEBUG is off (set DEBUG=1 for local development)")
+    # Django's own bar (check --deploy, security.W009), enforced at start-up instead of warned about.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ConfigError(
+            "SECRET_KEY must be at least 50 characters with at least 5 different ones, not a generated"
+            " 'django-insecure-' key; make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         raise ConfigError("ALLOWED_HOSTS must list this service's host names when DEBUG is off ('*' is refused)")
 
@@ -192,7 +198,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")  # collectstatic writes here (release phase)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

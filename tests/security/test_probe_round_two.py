@@ -323,3 +323,85 @@ def test_a_3_mb_body_answers_the_json_error(provider):
     )
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid_request"
+
+
+# --- 6. the websocket Origin check compares scheme, host and port -------------------------------
+
+
+async def handshake(provider, origin: bytes, host: bytes | None, scheme: str = "ws") -> bool:
+    from channels.testing import WebsocketCommunicator
+
+    from chatserver.asgi import application
+
+    chat = await sync_to_async(open_chat_for)(provider)
+    client = await sync_to_async(logged_in_client)(provider)
+    headers = [(b"origin", origin), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    if host is not None:
+        headers.append((b"host", host))
+    comm = WebsocketCommunicator(application, chat["ws_url"], headers=headers)
+    comm.scope["scheme"] = scheme
+    accepted, _ = await comm.connect(timeout=5)
+    await comm.disconnect()
+    return accepted
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://127.0.0.1:9999",
+        b"https://127.0.0.1:8000",
+        b"http://LOCALHOST:8000",
+        b" http://127.0.0.1:8000",
+        b"http://127.0.0.1:8000/",
+        b"http://127.0.0.1",
+        b"http://evil.example:8000",
+    ],
+)
+async def test_an_origin_differing_in_scheme_host_or_port_is_refused(provider, origin):
+    assert not await handshake(provider, origin, b"127.0.0.1:8000")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("origin", [b"https://localhost", b"http://127.0.0.1:1", b"http://LOCALHOST"])
+async def test_without_a_host_header_only_an_allowed_host_on_the_default_port_passes(provider, origin):
+    assert not await handshake(provider, origin, None)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_sockets_own_origin_and_trusted_origins_pass(provider, settings):
+    assert await handshake(provider, b"http://127.0.0.1:8000", b"127.0.0.1:8000")
+    assert await handshake(provider, b"https://127.0.0.1:8000", b"127.0.0.1:8000", scheme="wss")
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.org"]
+    assert await handshake(provider, b"https://chat.example.org", b"10.0.0.5:8000")
+    assert not await handshake(provider, b"https://chat.example.org:444", b"10.0.0.5:8000")
+
+
+# --- 7. CSV formula guard -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", ["x;=1+1", "a,@SUM(A1)", "b|+1", "c\t=1", " =1", "=HYPERLINK(1)", "-1+1"])
+async def test_metrics_csv_neutralises_formulas_after_a_separator(provider, supervisor, make_user, name):
+    import csv
+    import io
+
+    agent = await sync_to_async(make_user)("agent", name)
+    chat, p, a = await active_chat(provider, agent)
+    response = await sync_to_async(lambda: logged_in_client(supervisor).get("/api/metrics/", {"format": "csv"}))()
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    keys = [row[1] for row in rows if row[0] == "agent"]
+    assert keys == ["'" + name]
+
+
+def test_plain_cells_stay_as_they_are():
+    from transcripts.report_views import csv_cell
+
+    assert [csv_cell(v) for v in ["ana", "status_inquiry", "O'Brien; Jr", 3, -1.5, None]] == [
+        "ana",
+        "status_inquiry",
+        "O'Brien; Jr",
+        3,
+        -1.5,
+        None,
+    ]
