@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120
 LEASE_RENEW_SECONDS = 45
-KEY_PREFIX = "clickchat:limits:"
 
 open_sockets: Counter[int] = Counter()  # this process's sockets per user (without Redis)
 rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
@@ -82,12 +81,17 @@ def redis_client() -> Redis:
     return client
 
 
+def key_prefix() -> str:
+    """Keys are namespaced by database: user ids mean nothing across deployments sharing a Redis."""
+    return f"clickchat:{settings.DATABASES['default']['NAME']}:limits:"
+
+
 def sockets_key(user_id: int) -> str:
-    return f"{KEY_PREFIX}sockets:{int(user_id)}"
+    return f"{key_prefix()}sockets:{int(user_id)}"
 
 
 def bucket_key(user_id: int) -> str:
-    return f"{KEY_PREFIX}rate:{int(user_id)}"
+    return f"{key_prefix()}rate:{int(user_id)}"
 
 
 class UserLimits:
@@ -162,6 +166,6 @@ async def reset() -> None:
     open_sockets.clear()
     if shared():
         client = redis_client()
-        keys = [key async for key in client.scan_iter(f"{KEY_PREFIX}*")]
+        keys = [key async for key in client.scan_iter(f"{key_prefix()}*")]
         if keys:
             await client.delete(*keys)

@@ -203,3 +203,61 @@ async def test_a_login_or_a_display_change_leaves_the_sockets_open(provider):
     await sync_to_async(provider.save)()
     await p.send({"type": "ping"})
     assert await p.type_("pong")
+
+
+@pytest.fixture
+async def shared_limits(settings):
+    """Limits kept in the shared Redis (namespaced by this run's test database)."""
+    from consumers import limits
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    await limits.reset()
+    yield limits
+    await limits.reset()
+    await limits.redis_client().aclose()
+
+
+def forget_this_process(limits) -> None:
+    """What another server process knows about this user: nothing (its own memory is empty)."""
+    limits.open_sockets.clear()
+    limits.rate_buckets.clear()
+
+
+async def test_the_socket_cap_is_shared_by_every_process_through_redis(provider, settings, shared_limits):
+    """Issue 19 item 8: with REDIS_URL the cap counts the user's sockets in all processes."""
+    settings.CHAT_MAX_SOCKETS_PER_USER = 2
+    chat = await sync_to_async(open_chat_for)(provider)
+    first, _, c1 = await connect(provider, chat["ws_url"])
+    _, _, c2 = await connect(provider, chat["ws_url"])
+    forget_this_process(shared_limits)
+    _, _, c3 = await connect(provider, chat["ws_url"])
+    assert (c1, c2, c3) == (None, None, 4429)
+    await first.close()
+    _, _, c4 = await connect(provider, chat["ws_url"])
+    assert c4 is None  # a closed socket gives its place back
+
+
+async def test_the_rate_bucket_is_shared_by_every_process_through_redis(provider, agent, settings, shared_limits):
+    settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 3, 0.01
+    chat = await sync_to_async(open_chat_for)(provider)
+    p, _, _ = await connect(provider, chat["ws_url"])
+    await p.drain()
+    for _ in range(3):
+        await p.send({"type": "ping"})
+        await p.type_("pong")
+    forget_this_process(shared_limits)
+    await p.send({"type": "ping"})
+    assert (await p.type_("error"))["code"] == "rate_limited"
+
+
+async def test_without_redis_limits_fall_back_to_this_process(provider, settings):
+    """No REDIS_URL (one process, in-memory layer): the cap is counted here, as before."""
+    from consumers import limits
+
+    settings.REDIS_URL = ""
+    settings.CHAT_MAX_SOCKETS_PER_USER = 1
+    await limits.reset()
+    chat = await sync_to_async(open_chat_for)(provider)
+    _, _, c1 = await connect(provider, chat["ws_url"])
+    _, _, c2 = await connect(provider, chat["ws_url"])
+    assert (c1, c2) == (None, 4429)
