@@ -195,7 +195,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             frame = json.loads(text_data)
         except (ValueError, RecursionError):
             raise FrameError("bad_frame", "That frame is not valid JSON.") from None
-        if "\\u" in text_data and unencodable(frame):  # only a \u escape can spell a lone surrogate
+        # A lone surrogate arrives as a \u escape (a real socket carries UTF-8): plain ASCII needs no walk.
+        if ("\\u" in text_data or not text_data.isascii()) and unencodable(frame):
             raise FrameError("invalid_text", "That frame holds text that is not valid Unicode (a lone surrogate).")
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise FrameError("bad_frame", "A frame is a JSON object with a 'type'.")

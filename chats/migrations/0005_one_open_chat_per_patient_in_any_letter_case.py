@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_user_credentials_version'),
         ('chats', '0004_post_message_function'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
