@@ -39,8 +39,11 @@ def read_json(request: HttpRequest) -> Any:
     return value
 
 
-def query_problem(request: HttpRequest) -> str | None:
-    """What is wrong with the query string's text (NUL, control characters), or None."""
+def url_problem(request: HttpRequest) -> str | None:
+    """What is wrong with the path's or the query string's text (NUL, control characters), or None."""
+    problem = text_problem(request.path)
+    if problem:
+        return f"The address {problem}."
     for key, values in request.GET.lists():
         for text in (key, *values):
             problem = text_problem(text)
@@ -49,14 +52,15 @@ def query_problem(request: HttpRequest) -> str | None:
     return None
 
 
-class QueryTextCheck:
-    """Middleware: a query string holding text that cannot be stored is a JSON 400 before any view runs."""
+class UrlTextCheck:
+    """Middleware: a path or query string holding text that cannot be stored (NUL: PostgreSQL text
+    cannot hold it; other control characters) is a JSON 400 before any view runs."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        problem = query_problem(request) if request.META.get("QUERY_STRING") else None
+        problem = url_problem(request)
         if problem:
             return json_error(400, "invalid_text", problem)
         return self.get_response(request)

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "chatserver.http.QueryTextCheck",  # NUL or control characters in a query string: a JSON 400
+    "chatserver.http.UrlTextCheck",  # NUL or control characters in the path or query string: a JSON 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

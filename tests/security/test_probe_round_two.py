@@ -83,6 +83,17 @@ def test_control_characters_in_a_query_string_are_a_json_400(supervisor, query):
     assert error_of(response)["code"] == "invalid_text"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/transcripts/CC-1%00/", "/api/transcripts/%1b/pdf/", "/chat/%00"])
+def test_control_characters_in_the_path_are_a_json_400(supervisor, path):
+    """Found by the extended fuzzer: a NUL in a case number reached the access audit (a 500 on PostgreSQL)."""
+    client = logged_in_client(supervisor)
+    client.raise_request_exception = False
+    response = client.get(path)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_text"
+
+
 def test_upload_names_have_one_check_for_the_attachments_code():
     from chats.text import UnsafeText, check_upload_name
 
