@@ -231,6 +231,9 @@ def ours_env(port: int, redis_url: str, db: str = OURS_DB, **extra: str) -> dict
             "CHAT_OFFER_TIMEOUT": "36000",
             "CHAT_AGENT_CAPACITY": "100000",
             "CHAT_MAX_SOCKETS_PER_USER": "100000",  # scenario 4 opens thousands of sockets per account
+            "CHAT_REQUESTS_PER_USER": "100000",  # the scenarios open hundreds of chats per provider at once
+            "CHAT_REQUESTS_PER_AGENCY": "100000",
+            "CHAT_MAX_OPEN_PER_PROVIDER": "100000",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
