@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
 from accounts.models import User
+from accounts.text import text_problem, unencodable
+
+MAX_JSON_BODY = 64 * 1024
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
@@ -15,13 +19,51 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> JsonRespon
 
 
 def read_json(request: HttpRequest) -> Any:
-    """The request's JSON body; ValueError with a sentence if it is not JSON."""
-    if len(request.body) > 64 * 1024:
+    """The request's JSON body; ValueError with a sentence if it is not JSON, too large, or holds
+    text that cannot be stored (a lone surrogate: `"\\ud800"` is valid JSON but not encodable)."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isascii() or not declared.isdigit() or int(declared) > MAX_JSON_BODY:
         raise ValueError("The request body is too large.")
     try:
-        return json.loads(request.body or b"null")
+        body = request.body
+    except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: Django's own refusal, as our JSON error
+        raise ValueError("The request body is too large.") from None
+    if len(body) > MAX_JSON_BODY:
+        raise ValueError("The request body is too large.")
+    try:
+        value = json.loads(body or b"null")
     except (ValueError, RecursionError):
         raise ValueError("The request body is not valid JSON.") from None
+    if unencodable(value):
+        raise ValueError("The request body holds text that is not valid Unicode (a lone surrogate).")
+    return value
+
+
+def url_problem(request: HttpRequest) -> str | None:
+    """What is wrong with the path's or the query string's text (NUL, control characters), or None."""
+    problem = text_problem(request.path)
+    if problem:
+        return f"The address {problem}."
+    for key, values in request.GET.lists():
+        for text in (key, *values):
+            problem = text_problem(text)
+            if problem:
+                return f"The query parameter {key[:40]!r} {problem}."
+    return None
+
+
+class UrlTextCheck:
+    """Middleware: a path or query string holding text that cannot be stored (NUL: PostgreSQL text
+    cannot hold it; other control characters) is a JSON 400 before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        problem = url_problem(request)
+        if problem:
+            return json_error(400, "invalid_text", problem)
+        return self.get_response(request)
 
 
 def acting_user(request: HttpRequest) -> User:

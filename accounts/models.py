@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -63,6 +64,18 @@ class User(AbstractUser):
     locations = models.ManyToManyField(Location, blank=True, related_name="users")
     # Concurrent chats for an agent; empty means CHAT_AGENT_CAPACITY.
     chat_capacity = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Raised whenever what a login may do changes (role, agency, locations): part of the session
+    # hash, so every existing session of the user stops verifying (accounts/signals.py).
+    credentials_version = models.PositiveIntegerField(default=0, editable=False)
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's hash of the password, mixed with `credentials_version` once it has been raised
+        (version 0 keeps the plain Django hash, so sessions made before this field survive)."""
+        if not self.credentials_version:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        material = f"{self.password}:{self.credentials_version}"
+        return salted_hmac(key_salt, material, secret=secret, algorithm="sha256").hexdigest()
 
     def clean(self) -> None:
         super().clean()

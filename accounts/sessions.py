@@ -6,7 +6,9 @@ from datetime import datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 
@@ -17,14 +19,31 @@ def user_group(user_id: int) -> str:
     return f"user-{int(user_id)}"
 
 
+def hash_verifies(user: User, session_hash: str) -> bool:
+    """Django's own test (django.contrib.auth.get_user): the current hash, or one made with a fallback key."""
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(constant_time_compare(session_hash, h) for h in user.get_session_auth_fallback_hash())
+
+
 def session_expiry(session_key: str | None, user_id: int, *, now: datetime) -> datetime | None:
-    """When this session expires, or None if it is gone, expired, or its user was deactivated."""
-    if not session_key or not User.objects.filter(pk=user_id, is_active=True).exists():
+    """When this session expires, or None if it is gone, expired, its user was deactivated, or its
+    credentials changed since it logged in (password, role, agency, locations: the session hash)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first() if session_key else None
+    session = Session.objects.filter(session_key=session_key).first() if user else None
+    if user is None or session is None or session.expire_date <= now:
         return None
-    expiry = Session.objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
-    return expiry if expiry and expiry > now else None
+    data = session.get_decoded()
+    if str(data.get(SESSION_KEY)) != str(user_id) or not hash_verifies(user, str(data.get(HASH_SESSION_KEY, ""))):
+        return None
+    return session.expire_date
 
 
 def close_user_sockets(user_id: int) -> None:
     """Close every open socket of the user, in every process (logout, deactivation)."""
     async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "session.ended"})
+
+
+def recheck_user_sockets(user_id: int) -> None:
+    """Every open socket of the user re-checks its session now, in every process (credential change)."""
+    async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "session.check"})

@@ -190,7 +190,7 @@ def ours_env(port: int, redis_url: str, db: str = OURS_DB, **extra: str) -> dict
         {
             "DATABASE_URL": pg_url(db),
             "REDIS_URL": redis_url,
-            "SECRET_KEY": "bench-" + "x" * 40,
+            "SECRET_KEY": "bench-only-secret-" + "x" * 40,
             # Production settings (DEBUG off: no query logging), minus TLS, which the loopback bench lacks.
             "DEBUG": "0",
             "SECURE_COOKIES": "0",
@@ -206,6 +206,9 @@ def ours_env(port: int, redis_url: str, db: str = OURS_DB, **extra: str) -> dict
             "CHAT_OFFER_TIMEOUT": "36000",
             "CHAT_AGENT_CAPACITY": "100000",
             "CHAT_MAX_SOCKETS_PER_USER": "100000",  # scenario 4 opens thousands of sockets per account
+            "CHAT_REQUESTS_PER_USER": "100000",  # the scenarios open hundreds of chats per provider at once
+            "CHAT_REQUESTS_PER_AGENCY": "100000",
+            "CHAT_MAX_OPEN_PER_PROVIDER": "100000",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }

@@ -9,11 +9,10 @@ import uuid
 
 from accounts.sessions import user_group
 
-__all__ = ["AGENTS", "QUEUE_WATCHERS", "SUPERVISORS", "chat_group", "user_group"]
+__all__ = ["AGENTS", "QUEUE_WATCHERS", "chat_group", "user_group"]
 
 AGENTS = "agents"  # every agent and supervisor console: queue changes
 QUEUE_WATCHERS = "queue-watchers"  # every waiting provider's socket: positions and estimates
-SUPERVISORS = "supervisors"  # live floor
 
 
 def chat_group(public_id: uuid.UUID | str) -> str:

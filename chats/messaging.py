@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import CharField, F, Func, QuerySet, Value
 
+from accounts.errors import DomainError
 from accounts.models import Role, User
 from chats.models import Chat, Entry, Status, format_case_number
 from chats.outbox import Outbox
@@ -25,12 +26,8 @@ from chats.redaction import Mask
 log = logging.getLogger(__name__)
 
 
-class ChatAccessError(Exception):
+class ChatAccessError(DomainError):
     """The user may not act on this chat (now); `code` goes to the client as is."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 REFUSAL_WORDING = {  # chats_write_refusal()'s answers (and not_found), as the client reads them

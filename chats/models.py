@@ -10,7 +10,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 CASE_PREFIX = "CC-"
 
@@ -102,11 +103,13 @@ class Chat(models.Model):
 
     class Meta:
         constraints = [
-            # One chat per patient: a second open chat about the same member id cannot exist.
+            # One chat per patient: a second open chat about the same member id (in any letter case:
+            # m100 and M100 are one member) cannot exist.
             models.UniqueConstraint(
-                fields=["provider", "member_id"],
+                F("provider"),
+                Upper("member_id"),
                 condition=Q(status__in=["waiting", "active"]),
-                name="one_open_chat_per_patient",
+                name="one_open_chat_per_patient_any_case",
             )
         ]
         indexes = [
@@ -139,7 +142,9 @@ def format_case_number(chat_pk: int) -> str:
 def parse_case_number(text: str) -> int | None:
     """The chat's primary key for a case number such as CC-00001234, or None if malformed."""
     text = text.strip().upper()
-    if not text.startswith(CASE_PREFIX) or not text[len(CASE_PREFIX) :].isdigit():
+    digits = text[len(CASE_PREFIX) :]
+    # ASCII digits only: str.isdigit() is also true for '²' (int() refuses it) and '٠' (int() reads it).
+    if not text.startswith(CASE_PREFIX) or not digits.isascii() or not digits.isdigit():
         return None
     value = int(text[len(CASE_PREFIX) :])
     return value if 0 < value < 2**63 else None

@@ -5,16 +5,16 @@ The rules come from the service center's FAQ (CONTRACT.md: Domain rules).
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import Location, User
+from accounts.text import text_problem
 from chats.hours import Schedule
 from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, TransactionType
 from chats.outbox import Outbox
@@ -24,7 +24,8 @@ from chats.transcript import append_entry, append_event
 MAX_NAME = 100
 MAX_MEMBER_ID = 40
 MAX_REFERENCE = 100
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVALID_TYPE = "invalid"  # the metrics' key for every refused transaction_type that is not one of ours
+PRIORITY_SET = "priority_set"  # the transcript event recording who asked for discharge-within-24h priority
 REFERRAL_SPELLINGS = {"new_referral", "referral", "newreferral", "new_referrals", "referrals", "new"}
 
 
@@ -61,15 +62,19 @@ def normalized_type(raw: object) -> str:
     return str(raw).strip().lower().replace("-", "_").replace(" ", "_")
 
 
-def bounded_text(body: dict, key: str, limit: int, *, required: bool, code: str = "invalid_request") -> str:
+def bounded_text(
+    body: dict, key: str, limit: int, *, required: bool, code: str = "invalid_request", identifier: bool = True
+) -> str:
+    """A text field, trimmed. Names, ids, codes (`identifier`) also refuse invisible and bidi characters."""
     value = body.get(key, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise invalid(code, f"{key} must be text.", key)
     value = value.strip()
-    if CONTROL_CHARS.search(value):  # PostgreSQL text cannot hold NUL; the rest has no business here
-        raise invalid(code, f"{key} must not contain control characters.", key)
+    problem = text_problem(value, identifier=identifier)  # accounts/text.py: the one check for outside text
+    if problem:
+        raise invalid(code, f"{key} {problem}.", key)
     if required and not value:
         raise invalid(code, f"{key} is required.", key)
     if len(value) > limit:
@@ -109,6 +114,7 @@ def check_chat_request(provider: User, body: object, *, now: datetime, schedule:
             + f". You can call the care and service center at {settings.SERVICE_CENTER_PHONE} instead.",
             next_open=next_open.isoformat() if next_open else None,
         )
+    check_request_rate(provider, now=now)
     if not isinstance(body, dict):
         raise invalid("invalid_request", "The request body must be a JSON object.")
     ttype = normalized_type(body.get("transaction_type", ""))
@@ -140,8 +146,51 @@ def check_chat_request(provider: User, body: object, *, now: datetime, schedule:
     discharge = body.get("discharge_within_24h", False)
     if not isinstance(discharge, bool):
         raise invalid("invalid_request", "discharge_within_24h must be true or false.", "discharge_within_24h")
-    question = bounded_text(body, "question", settings.CHAT_MAX_MESSAGE_CHARS, required=False)
+    question = bounded_text(body, "question", settings.CHAT_MAX_MESSAGE_CHARS, required=False, identifier=False)
     return ChatRequest(ttype, member_id, first, last, dob, location, reference, discharge, question)
+
+
+def check_request_rate(provider: User, *, now: datetime) -> None:
+    """At most CHAT_REQUESTS_PER_USER chat requests (opened or refused) per provider, and
+    CHAT_REQUESTS_PER_AGENCY per agency, in any CHAT_REQUEST_WINDOW seconds: 429 past that.
+
+    Counted from the stored chats and refusals, so every server process sees the same counts."""
+    since = now - timedelta(seconds=settings.CHAT_REQUEST_WINDOW)
+    window = settings.CHAT_REQUEST_WINDOW
+    mine = Chat.objects.filter(provider=provider, requested_at__gte=since).count()
+    mine += Refusal.objects.filter(provider=provider, at__gte=since).count()
+    if mine >= settings.CHAT_REQUESTS_PER_USER:
+        raise ChatRequestError(
+            429,
+            "rate_limited",
+            f"Too many chat requests; wait a minute and try again (at most {settings.CHAT_REQUESTS_PER_USER}"
+            f" in {window} seconds).",
+            retry_after=window,
+        )
+    if provider.agency_id is None:
+        return
+    theirs = Chat.objects.filter(agency_id=provider.agency_id, requested_at__gte=since).count()
+    theirs += Refusal.objects.filter(provider__agency_id=provider.agency_id, at__gte=since).count()
+    if theirs >= settings.CHAT_REQUESTS_PER_AGENCY:
+        raise ChatRequestError(
+            429,
+            "rate_limited",
+            "Your agency has made too many chat requests just now; wait a minute and try again.",
+            retry_after=window,
+        )
+
+
+def check_open_chats(provider: User, member_id: str) -> None:
+    """At most CHAT_MAX_OPEN_PER_PROVIDER open chats per provider (another about the same member is the same chat).
+
+    Called with the provider's row locked, so two requests at once cannot both take the last place."""
+    open_chats = Chat.objects.filter(provider=provider, status__in=OPEN_STATUSES).exclude(member_id__iexact=member_id)
+    if open_chats.count() >= settings.CHAT_MAX_OPEN_PER_PROVIDER:
+        raise ChatRequestError(
+            429,
+            "too_many_open_chats",
+            f"You already have {settings.CHAT_MAX_OPEN_PER_PROVIDER} chats open; end one before you start another.",
+        )
 
 
 def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Outbox) -> tuple[Chat, bool]:
@@ -161,11 +210,29 @@ def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Ou
         requested_at=now,
         queued_at=now,
     )
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=provider.pk).first()  # one request of this provider at a time
+        check_open_chats(provider, request.member_id)
+        return insert_chat(provider, chat, request, now=now, outbox=outbox)
+
+
+def insert_chat(
+    provider: User, chat: Chat, request: ChatRequest, *, now: datetime, outbox: Outbox
+) -> tuple[Chat, bool]:
     try:
         with transaction.atomic():
             chat.save(force_insert=True)
             label = TransactionType(request.transaction_type).label
             append_event(chat, "requested", f"{label} chat requested, case {chat.case_number}", now=now, outbox=outbox)
+            if request.discharge_within_24h:  # it jumps the queue: who asked, and when, is on the record
+                append_event(
+                    chat,
+                    PRIORITY_SET,
+                    f"Priority: discharge within 24 hours, set by {provider.display_name}",
+                    now=now,
+                    outbox=outbox,
+                    actor=provider,
+                )
             if request.question:
                 append_entry(
                     chat,
@@ -179,14 +246,23 @@ def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Ou
                     outbox=outbox,
                 )
     except IntegrityError:
-        existing = Chat.objects.filter(provider=provider, member_id=request.member_id, status__in=OPEN_STATUSES).first()
+        existing = Chat.objects.filter(
+            provider=provider, member_id__iexact=request.member_id, status__in=OPEN_STATUSES
+        ).first()
         if existing is None:  # it ended between our insert and this read: try once more
-            return open_chat(provider, request, now=now, outbox=outbox)
+            return insert_chat(provider, chat, request, now=now, outbox=outbox)
         return existing, False
     return chat, True
 
 
 def record_refusal(provider: User, error: ChatRequestError, body: object, *, now: datetime) -> None:
-    """Count a refused request (for the service-center metrics); never its PHI."""
-    ttype = normalized_type(body.get("transaction_type", ""))[:30] if isinstance(body, dict) else ""
+    """Count a refused request (for the service-center metrics); never its PHI.
+
+    The transaction type is kept only when it is one of ours (or a spelling of "new referral"):
+    anything else is counted as "invalid", so invented values never become metric keys."""
+    ttype = normalized_type(body.get("transaction_type", "")) if isinstance(body, dict) else ""
+    if ttype in REFERRAL_SPELLINGS:
+        ttype = "new_referral"
+    elif ttype and ttype not in TransactionType.values:
+        ttype = INVALID_TYPE
     Refusal.objects.create(provider=provider, code=error.code, transaction_type=ttype, at=now)

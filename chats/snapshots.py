@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
 
 from accounts.models import User
 from chats.frames import entry_frame
 from chats.messaging import ChatAccessError
-from chats.models import AGENT_JOINED, Chat, Entry
+from chats.models import AGENT_JOINED, Chat, Entry, Status
 
 
 def entries_after(chat: Chat, after: int) -> list[dict[str, Any]]:
@@ -32,6 +35,24 @@ def served_by(chat: Chat, user: User) -> bool:
     return Entry.objects.filter(chat=chat, event=AGENT_JOINED, sender=user).exists()
 
 
-def provider_replay(user: User, chat_id: uuid.UUID, after: int) -> list[dict[str, Any]]:
+def replay_after(chat: Chat, after: int, *, now: datetime) -> int | None:
+    """From which seq a provider's socket may be shown entries: `after` while the chat is open.
+
+    Once it has ended (FAQ 28: transcript copies go through the service center, the HTTP API says
+    403), a reconnecting socket gets only what it missed at the very end: nothing more than
+    CHAT_ENDED_REPLAY_SECONDS after the end (None), and nothing stored earlier than that long
+    before the end, whatever `after` it sends."""
+    if chat.status != Status.ENDED:
+        return after
+    window = timedelta(seconds=settings.CHAT_ENDED_REPLAY_SECONDS)
+    if chat.closed_at is None or now - chat.closed_at > window:
+        return None
+    first_recent = chat.entries.filter(at__gte=chat.closed_at - window).order_by("seq").values_list("seq", flat=True)
+    floor = (first_recent.first() or chat.last_seq + 1) - 1
+    return max(after, floor)
+
+
+def provider_replay(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[dict[str, Any]]:
     chat = Chat.objects.filter(public_id=chat_id, provider=user).first()
-    return entries_after(chat, after) if chat else []
+    bound = replay_after(chat, after, now=now) if chat else None
+    return entries_after(chat, bound) if chat and bound is not None else []

@@ -17,7 +17,11 @@ Every option is chosen, not defaulted:
   can carry PHI in transcript searches); Uvicorn's own log at WARNING (its INFO lines name every
   websocket path and client address);
 - X-Forwarded-* honoured only from FORWARDED_ALLOW_IPS (Uvicorn's variable; default 127.0.0.1);
-- on SIGTERM, 10 s for open requests; open websockets are closed with 1012 and resume elsewhere.
+- on SIGTERM, 10 s for open requests; open websockets are closed with 1012 and resume elsewhere;
+- no handshake header timeout: Uvicorn has no setting that bounds how long a client may take to
+  send a request's (or websocket handshake's) headers, so the balancer must (docs/deploy.md:
+  request header timeout of 10 s or less; servers reachable only through it). Idle keep-alive
+  connections are closed after Uvicorn's 5 s.
 """
 
 from __future__ import annotations

@@ -30,6 +30,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if not DEBUG:
     if not SECRET_KEY:
         raise ConfigError("SECRET_KEY is required when DEBUG is off (set DEBUG=1 for local development)")
+    # Django's own bar (check --deploy, security.W009), enforced at start-up instead of warned about.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ConfigError(
+            "SECRET_KEY must be at least 50 characters with at least 5 different ones, not a generated"
+            " 'django-insecure-' key; make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         raise ConfigError("ALLOWED_HOSTS must list this service's host names when DEBUG is off ('*' is refused)")
 
@@ -53,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "accounts.http.UrlTextCheck",  # NUL or control characters in the path or query string: a JSON 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,7 +211,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")  # collectstatic writes here (release phase)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -249,6 +256,16 @@ CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "0.5"))
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 20, minimum=1)
 CHAT_RATE_PER_SECOND = float(env_str("CHAT_RATE_PER_SECOND", "5"))
 CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 20, minimum=1)
+# Chat requests (POST /api/chats/, opened or refused) per provider and per agency in any
+# CHAT_REQUEST_WINDOW seconds, and open (waiting or active) chats per provider; past them: 429.
+CHAT_REQUEST_WINDOW = env_int("CHAT_REQUEST_WINDOW", 60, minimum=1)
+CHAT_REQUESTS_PER_USER = env_int("CHAT_REQUESTS_PER_USER", 10, minimum=1)
+CHAT_REQUESTS_PER_AGENCY = env_int("CHAT_REQUESTS_PER_AGENCY", 100, minimum=1)
+CHAT_MAX_OPEN_PER_PROVIDER = env_int("CHAT_MAX_OPEN_PER_PROVIDER", 10, minimum=1)
+# A provider's socket on an ended chat replays what it missed only this long after the end, and
+# only entries stored in the last CHAT_ENDED_REPLAY_SECONDS before the end (FAQ 28: transcript
+# copies go through the service center).
+CHAT_ENDED_REPLAY_SECONDS = env_int("CHAT_ENDED_REPLAY_SECONDS", 120, minimum=0)
 # Days after which ended chats' message bodies are purged (manage.py purge_transcripts); 0 keeps them.
 CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 0, minimum=0) or None
 SERVICE_CENTER_PHONE = env_str("SERVICE_CENTER_PHONE", "1-800-555-0199")

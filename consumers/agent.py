@@ -55,14 +55,7 @@ class AgentConsumer(ChatSocket):
         await self.send_json(state)
         for chat in state["chats"]:
             heads.follow_summary(self, chat)
-        self.beat = asyncio.get_running_loop().create_task(self.keep_presence())
-
-    async def disconnect(self, code: int) -> None:
-        """Called when the socket closes: stop the heartbeat (presence lapses after the grace period)."""
-        beat = getattr(self, "beat", None)
-        if beat is not None:
-            beat.cancel()
-        await super().disconnect(code)
+        self.tasks.start(self.keep_presence())  # stopped when the socket closes; presence then lapses after the grace
 
     async def keep_presence(self) -> None:
         while True:

@@ -1,7 +1,9 @@
-"""What both chat sockets share: frame decoding and validation, errors, relays, session upkeep.
+"""What every chat socket shares: frame decoding and validation, error frames, relays, groups.
 
-A bad frame gets an `error` frame and the connection stays usable; nothing a client sends can
-crash a consumer. Domain work happens in one database call per frame (`self.db`).
+Socket plumbing only: the per-user limits live in `consumers/limits.py`, the session watcher in
+`consumers/session.py`. A bad frame gets an `error` frame and the connection stays usable;
+nothing a client sends can crash a consumer. Domain work happens in one database call per frame
+(`self.db`); any `DomainError` it raises becomes an `error` frame with its code.
 """
 
 from __future__ import annotations
@@ -11,44 +13,58 @@ import contextlib
 import inspect
 import json
 import logging
-import time
 import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from accounts.sessions import session_expiry
+from accounts.errors import DomainError
+from accounts.text import unencodable
 from chats import groups, message_store
 from chats.frames import error_frame
-from chats.messaging import ChatAccessError, Posted
+from chats.messaging import Posted
 from chats.outbox import Outbox
 from consumers import heads
 from consumers.fields import FrameError
-from consumers.ratelimit import TokenBucket
-from queueing.presence import PresenceError
-from queueing.routing import QueueError
+from consumers.limits import LEASE_RENEW_SECONDS, UserLimits
+from consumers.session import SESSION_ENDED, SessionWatch
 from transcripts.denials import REFUSALS, THROTTLED, audit_refused_frame
 
 log = logging.getLogger(__name__)
 
-SESSION_TOUCH_SECONDS = 60  # chat activity keeps the 70-minute session alive, saved at most this often
-SESSION_RECHECK_MAX = 300  # re-read the session at least this often (password changes, flushes)
-SESSION_RETRY_SECONDS = 5  # after a database error while checking the session
 FLOOD_REFUSALS = 30  # frames refused for rate in a row before the socket is closed (1008)
 TOO_MANY_SOCKETS = 4429
 POLICY_VIOLATION = 1008
-SESSION_ENDED = 4401
-open_sockets: Counter[int] = Counter()  # this process's sockets per user (CHAT_MAX_SOCKETS_PER_USER)
-rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
 MAX_FRAME_CHARS = 64 * 1024
-DOMAIN_ERRORS = (ChatAccessError, QueueError, PresenceError)
+
+
+class BackgroundTasks:
+    """A socket's background loops (session watcher, heartbeat, floor ticker): started together,
+    cancelled together when the socket closes."""
+
+    def __init__(self) -> None:
+        self.running: list[asyncio.Task] = []
+
+    def start(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.running.append(task)
+        return task
+
+    async def cancel_all(self) -> None:
+        tasks, self.running = self.running, []
+        current = asyncio.current_task()
+        for task in tasks:
+            if task is not current:
+                task.cancel()
+        for task in tasks:
+            if task is not current:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 class ChatSocket(AsyncJsonWebsocketConsumer):
@@ -104,37 +120,29 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     async def start_session(self) -> bool:
         """Set up what every socket of a logged-in user needs; False (and closed) if over the cap."""
         self.joined: set[str] = set()
-        if open_sockets[self.user.pk] >= settings.CHAT_MAX_SOCKETS_PER_USER:
+        self.tasks = BackgroundTasks()
+        self.limits = UserLimits(self.user.pk, self.channel_name)
+        if not await self.limits.claim():
             log.warning("user %s refused: too many open sockets", self.user.pk)
             await self.deny(TOO_MANY_SOCKETS)
             return False
-        open_sockets[self.user.pk] += 1
-        self.counted = True
-        self.bucket = rate_buckets.setdefault(
-            self.user.pk, TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND, time.monotonic)
-        )
         self.refused_in_a_row = 0
-        self.session_touched = time.monotonic()
+        self.session_watch = SessionWatch(self.scope, self.user.pk)
         await self.join(groups.user_group(self.user.pk))
-        self.watcher = asyncio.get_running_loop().create_task(self.watch_session())
+        self.tasks.start(self.session_watch.watch(self.close_with))
+        self.tasks.start(self.keep_socket_lease())
         # opened at a process's first socket, so its first message finds a connection
         await message_store.pool_for_this_loop()
         return True
 
-    async def watch_session(self) -> None:
-        """Close the socket (4401) when the login ends: idle expiry, deactivation, flush."""
-        session_key = self.scope["session"].session_key
+    async def close_with(self, code: int) -> None:
+        await self.close(code=code)
+
+    async def keep_socket_lease(self) -> None:
+        """Renew this socket's place under the per-user cap (shared through Redis) while it is open."""
         while True:
-            try:
-                expiry = await database_sync_to_async(session_expiry)(session_key, self.user.pk, now=timezone.now())
-            except DatabaseError:  # an outage is not a logout: look again shortly
-                await asyncio.sleep(SESSION_RETRY_SECONDS)
-                continue
-            if expiry is None:
-                await self.close(code=SESSION_ENDED)
-                return
-            wait = (expiry - timezone.now()).total_seconds() + 1
-            await asyncio.sleep(min(max(wait, 1), SESSION_RECHECK_MAX))
+            await asyncio.sleep(LEASE_RENEW_SECONDS)
+            await self.limits.renew()
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -145,26 +153,21 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.joined.discard(group)
 
     async def disconnect(self, code: int) -> None:
-        """Called when the socket closes: stop watching the session, leave every group."""
+        """Called when the socket closes: stop its background tasks, give back its place, leave every group."""
         heads.forget(self)
-        watcher = getattr(self, "watcher", None)
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-        if getattr(self, "counted", False):
-            self.counted = False
-            open_sockets[self.user.pk] -= 1
-            if open_sockets[self.user.pk] <= 0:
-                del open_sockets[self.user.pk]
-                rate_buckets.pop(self.user.pk, None)
+        tasks = getattr(self, "tasks", None)
+        if tasks is not None:
+            await tasks.cancel_all()
+        limits = getattr(self, "limits", None)
+        if limits is not None:
+            await limits.release()
         for group in list(getattr(self, "joined", ())):
             await self.leave(group)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called for each client frame: decode, validate, dispatch, and turn failures into error frames."""
         try:
-            self.check_rate()
+            await self.check_rate()
             frame = self.decode(text_data)
             handler: Callable[[dict], Awaitable[None]] = getattr(self, self.handlers[frame["type"]])
             await handler(frame)
@@ -173,7 +176,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             if self.refused_in_a_row >= FLOOD_REFUSALS:
                 log.warning("user %s flooded a socket: closed", self.user.pk)
                 await self.close(code=POLICY_VIOLATION)
-        except DOMAIN_ERRORS as exc:
+        except DomainError as exc:
             await self.send_json(error_frame(exc.code, exc.message, **self.error_context(text_data)))
             if exc.code in REFUSALS:
                 await self.audit_refusal(exc.code, text_data)
@@ -198,6 +201,9 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             frame = json.loads(text_data)
         except (ValueError, RecursionError):
             raise FrameError("bad_frame", "That frame is not valid JSON.") from None
+        # A lone surrogate arrives as a \u escape (a real socket carries UTF-8): plain ASCII needs no walk.
+        if ("\\u" in text_data or not text_data.isascii()) and unencodable(frame):
+            raise FrameError("invalid_text", "That frame holds text that is not valid Unicode (a lone surrogate).")
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise FrameError("bad_frame", "A frame is a JSON object with a 'type'.")
         if frame["type"] not in self.handlers:
@@ -240,8 +246,8 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         if throttled:
             await self.close(code=THROTTLED)
 
-    def check_rate(self) -> None:
-        if self.bucket.take():
+    async def check_rate(self) -> None:
+        if await self.limits.take():
             self.refused_in_a_row = 0
             return
         self.refused_in_a_row += 1
@@ -249,12 +255,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     async def touch_session(self) -> None:
         """Chat activity counts as activity for the 70-minute session rule."""
-        session = self.scope.get("session")
-        if session is None or time.monotonic() - self.session_touched < SESSION_TOUCH_SECONDS:
-            return
-        self.session_touched = time.monotonic()
-        if session.session_key:
-            await database_sync_to_async(session.save)()
+        await self.session_watch.touch()
 
     async def on_ping(self, frame: dict) -> None:
         await self.send_json({"type": "pong"})
@@ -274,4 +275,10 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def session_ended(self, event: dict) -> None:
+        """`session.ended` on the user's group: logout or deactivation."""
         await self.close(code=SESSION_ENDED)
+
+    async def session_check(self, event: dict) -> None:
+        """`session.check` on the user's group: a credential changed; close if this session no longer verifies."""
+        if await self.session_watch.alive() is False:
+            await self.close(code=SESSION_ENDED)

@@ -57,7 +57,7 @@ class ChatConsumer(ChatSocket):
 
     def after_param(self) -> int:
         raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after", ["0"])[0]
-        return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
     async def on_message(self, frame: dict) -> None:
         client_id = require_uuid(frame, "client_id")
@@ -76,7 +76,7 @@ class ChatConsumer(ChatSocket):
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend every entry after `after` (a client that saw a gap in seqs)."""
         after = require_seq(frame)
-        for entry in await database_sync_to_async(provider_replay)(self.user, self.chat_id, after):
+        for entry in await database_sync_to_async(provider_replay)(self.user, self.chat_id, after, now=timezone.now()):
             await self.send_json(entry)
 
     # --- channel-layer events ---------------------------------------------------------------

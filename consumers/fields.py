@@ -9,11 +9,12 @@ import uuid
 
 from django.conf import settings
 
+from accounts.errors import DomainError
+from accounts.text import text_problem
 
-class FrameError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+
+class FrameError(DomainError):
+    """A frame field that is missing or malformed."""
 
 
 def require_uuid(frame: dict, key: str) -> uuid.UUID:
@@ -30,8 +31,9 @@ def require_text(frame: dict) -> str:
     text = frame.get("text")
     if not isinstance(text, str) or not text.strip():
         raise FrameError("bad_frame", "'text' must be non-empty text.")
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it rather than fail to store it
-        raise FrameError("bad_frame", "'text' must not contain NUL characters.")
+    problem = text_problem(text)  # accounts/text.py: NUL (PostgreSQL cannot store it), control characters, surrogates
+    if problem:
+        raise FrameError("bad_frame", f"'text' {problem}.")
     if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
         raise FrameError("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
     return text

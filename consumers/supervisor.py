@@ -44,21 +44,19 @@ class SupervisorConsumer(ChatSocket):
         if not await self.start_session():
             return
         await self.join(groups.AGENTS)
-        await self.join(groups.SUPERVISORS)
         try:
             state = await database_sync_to_async(open_floor)(self.requester(), now=timezone.now())
         except TranscriptAccessError:
             return await self.deny(4403)
         await self.accept()
         await self.send_json(state)
-        self.ticker = asyncio.get_running_loop().create_task(self.tick())
+        self.tasks.start(self.tick())
 
     async def disconnect(self, code: int) -> None:
-        """Called when the socket closes: stop the timers, leave every group."""
-        for name in ("ticker", "refresher"):
-            task = getattr(self, name, None)
-            if task is not None:
-                task.cancel()
+        """Called when the socket closes: stop a pending refresh too (the ticker is a background task)."""
+        refresher = getattr(self, "refresher", None)
+        if refresher is not None:
+            refresher.cancel()
         await super().disconnect(code)
 
     async def tick(self) -> None:
@@ -121,10 +119,6 @@ class SupervisorConsumer(ChatSocket):
                     await self.stop_monitoring(chat_id, "ended")
         elif event["frame"].get("type") == "queue":
             self.mark_stale()
-
-    async def floor_changed(self, event: dict) -> None:
-        """`floor.changed` on the supervisors group: anything else worth a refresh."""
-        self.mark_stale()
 
     async def agent_assigned(self, event: dict) -> None:
         """A chat became this supervisor's (on their agent console): the floor moved."""

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from accounts.errors import DomainError
 from accounts.models import User
 from queueing.models import AgentPresence, PresenceEvent, PresenceStatus
 
 
-class PresenceError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class PresenceError(DomainError):
+    """A status change the rules refuse."""
 
 
 def capacity_of(user: User) -> int:

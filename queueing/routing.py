@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 
+from accounts.errors import DomainError
 from accounts.models import User
 from chats import groups
 from chats.models import AGENT_JOINED, Chat, Status
@@ -28,10 +29,8 @@ from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since, heartbeat, mark_away, set_status
 
 
-class QueueError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class QueueError(DomainError):
+    """A claim, transfer or close the queue refuses."""
 
 
 def lock_presence(agent: User, *, now: datetime) -> AgentPresence:

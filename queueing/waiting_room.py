@@ -10,13 +10,13 @@ from accounts.models import User
 from chats.frames import ended_frame
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
-from chats.snapshots import access_provider_chat, entries_after
+from chats.snapshots import access_provider_chat, entries_after, replay_after
 from queueing.board import provider_queue_frame
 from queueing.closing import closing_frame
 from queueing.idle import ladder
 from queueing.schedule import current_schedule
 from transcripts.audit import record_access
-from transcripts.denials import REFUSALS, THROTTLED, record_refusal, too_many_denials
+from transcripts.denials import ENDED_CLOSE, REFUSALS, THROTTLED, record_refusal, too_many_denials
 from transcripts.models import AccessAction
 
 
@@ -47,7 +47,8 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
         "idle_warnings": min(chat.idle_steps_done, 2),
         "idle_seconds_left": idle_seconds_left(chat, now),
     }
-    frames = [state, *entries_after(chat, after)]
+    bound = replay_after(chat, after, now=now)  # an ended chat: only its last moments, shortly after
+    frames = [state, *(entries_after(chat, bound) if bound is not None else [])]
     if chat.status == Status.ENDED:
         frames.append(ended_frame(chat))
     if queue:
@@ -72,8 +73,21 @@ def open_provider_socket(
         record_access(user, AccessAction.CHAT_SOCKET, now=now, allowed=False, status=THROTTLED, ip=ip)
         raise ChatAccessError("throttled", "Too many refused requests; wait a minute.")
     try:
-        return provider_snapshot(user, chat_id, after, now=now)
+        frames = provider_snapshot(user, chat_id, after, now=now)
     except ChatAccessError as exc:
         if exc.code in REFUSALS:
             record_refusal(user, AccessAction.CHAT_SOCKET, exc.code, chat_id, now=now, ip=ip)
         raise
+    if frames[0]["status"] == "ended":  # a read of an ended chat's record: audited like any other
+        shown = [f["seq"] for f in frames if f.get("type") in ("message", "event") and "seq" in f]
+        record_access(
+            user,
+            AccessAction.CHAT_SOCKET,
+            now=now,
+            allowed=True,
+            status=ENDED_CLOSE,
+            chat=Chat.objects.filter(public_id=chat_id).first(),
+            ip=ip,
+            query=f"after={after} replayed={len(shown)}" + (f" seqs={shown[0]}-{shown[-1]}" if shown else ""),
+        )
+    return frames

@@ -1,8 +1,9 @@
 """An access log without query strings: member ids and names travel in search queries (the
 contract's GET /api/transcripts/?member_id=...), and PHI never goes to logs.
 
-Daphne's own access log writes the full URI, so the Procfile and scripts/run.sh send it to
-/dev/null and this middleware logs method, path, status and duration instead.
+The server's own access log writes the full URI, so `chatserver/serve.py` turns Uvicorn's off (and
+the README's Daphne command sends Daphne's to /dev/null); this middleware logs method, path,
+status and duration instead.
 """
 
 from __future__ import annotations

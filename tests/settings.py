@@ -10,6 +10,10 @@ _environment = dict(os.environ)
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("CHAT_HOURS", "Mon-Sun 00:00-24:00")  # rules about hours pass their own schedule
 os.environ.setdefault("CHAT_TIMERS", "0")  # tests fire timers with an injected clock
+# Tests open many chats per provider in a second; the request limits have their own tests.
+os.environ.setdefault("CHAT_REQUESTS_PER_USER", "100000")
+os.environ.setdefault("CHAT_REQUESTS_PER_AGENCY", "100000")
+os.environ.setdefault("CHAT_MAX_OPEN_PER_PROVIDER", "100000")
 
 from chatserver.settings import *  # noqa: E402,F403
 

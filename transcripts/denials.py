@@ -19,6 +19,7 @@ DENIAL_WINDOW = timedelta(minutes=1)
 DENIAL_LIMIT = 20  # a person mistyping never gets here; a script walking ids does within a second
 REFUSALS = {"forbidden": 4403, "not_found": 4404, "not_your_chat": 4403}
 THROTTLED = 4429
+ENDED_CLOSE = 4410  # the socket of an ended chat shows what it missed, then closes with this
 
 
 def too_many_denials(user: User, *, now: datetime) -> bool:

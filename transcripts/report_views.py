@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -16,12 +17,17 @@ from transcripts.params import ParamError, parse_page
 from transcripts.reading import read_audit, read_metrics
 from transcripts.views import refused, requester
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+# OWASP "CSV Injection": a cell a spreadsheet could read as a formula starts with = + - @ (or tab,
+# carriage return); with a semicolon, comma, tab or pipe as the list separator, so does every part
+# after one (`x;=1+1`). Such text is prefixed with a single quote (the csv writer then quotes it).
+FORMULA_START = re.compile(r"(^|[,;\t|])\s*[=+\-@\t\r]|^[\t\r]")
 
 
 def csv_cell(value: object) -> object:
-    """Spreadsheets run cells starting with = + - @ as formulas; quote text ones."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+    """A text cell a spreadsheet could run as a formula, neutralised; numbers and plain text unchanged."""
+    if isinstance(value, str) and FORMULA_START.search(value):
+        return "'" + value
+    return value
 
 
 @never_cache

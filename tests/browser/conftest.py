@@ -70,6 +70,9 @@ class LiveServer:
                 "CHAT_HOURS": "Mon-Sun 00:00-24:00",
                 "CHAT_PRESENCE_GRACE": "5",
                 "CHAT_TIMERS": "1",  # tests/settings.py turns timers off in this process's environment
+                "CHAT_REQUESTS_PER_USER": "100000",  # tests open many chats per provider within a minute
+                "CHAT_REQUESTS_PER_AGENCY": "100000",
+                "CHAT_MAX_OPEN_PER_PROVIDER": "100000",
                 "PYTHONUNBUFFERED": "1",
             }
         )

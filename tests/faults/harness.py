@@ -196,6 +196,9 @@ BASE_ENV = {
     "CHAT_RATE_BURST": "10000",
     "CHAT_RATE_PER_SECOND": "10000",
     "CHAT_MAX_SOCKETS_PER_USER": "500",
+    "CHAT_REQUESTS_PER_USER": "100000",  # the scenarios open many chats per provider at once
+    "CHAT_REQUESTS_PER_AGENCY": "100000",
+    "CHAT_MAX_OPEN_PER_PROVIDER": "100000",
     "PYTHONUNBUFFERED": "1",
     "LOG_LEVEL": "WARNING",
 }

@@ -22,13 +22,41 @@ FUZZ = hsettings(max_examples=150, deadline=None, suppress_health_check=list(Hea
 TRANSACTION_TYPES = ["add_on", "cancellation", "restaff", "authorization_edit", "reauthorization", "status_inquiry"]
 AGENT_FRAME_TYPES = ["status", "accept", "accept_next", "message", "typing", "transfer", "escalate", "close", "sync"]
 
+# What issue 19's probe sent: lone surrogates (valid JSON as "\ud800", not encodable), bidi and
+# zero-width controls, NUL, and digits that are not ASCII (str.isdigit() says yes, int() may not).
+SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff", "\ud83d"]
+BIDI_AND_INVISIBLE = ["\u202e", "\u202d", "\u2066", "\u2067", "\u2069", "\u200e", "\u200f", "\u061c"]
+BIDI_AND_INVISIBLE += ["\u200b", "\u200d", "\ufeff", "\u2060", "\u00ad"]
+NON_ASCII_DIGITS = [
+    "\u00b2",
+    "\u0660\u0661",
+    "\u06f1",
+    "\u0967",
+    "\uff11",
+    "\U0001d7d9",
+    "\u2460",
+    "\u00b9\u00b2\u00b3",
+]
+URL_SAFE_HOSTILE = [*BIDI_AND_INVISIBLE, *NON_ASCII_DIGITS, "\x00", "\x1b"]
+hostile_text = st.lists(
+    st.one_of(st.text(max_size=6), st.sampled_from([*SURROGATES, *URL_SAFE_HOSTILE])), max_size=6
+).map("".join)
+url_hostile_text = st.lists(st.one_of(st.text(max_size=6), st.sampled_from(URL_SAFE_HOSTILE)), max_size=6).map(
+    "".join
+)  # a URL cannot carry a lone surrogate (it is not UTF-8); everything else it can
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30) | hostile_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
 text_or_junk = st.one_of(
-    st.text(max_size=120), st.integers(), st.none(), st.booleans(), st.lists(st.text(max_size=5), max_size=3)
+    st.text(max_size=120),
+    hostile_text,
+    st.integers(),
+    st.none(),
+    st.booleans(),
+    st.lists(st.text(max_size=5), max_size=3),
 )
 dates = st.one_of(
     st.dates().map(lambda d: d.isoformat()), st.text(max_size=12), st.integers(), st.sampled_from(["", "1945-02-30"])
@@ -131,7 +159,13 @@ def test_hours_at_never_500(at):
 
 params = st.dictionaries(
     st.sampled_from(["case", "member_id", "agent", "from", "to", "page", "page_size", "purpose", "zzz"]),
-    st.one_of(moments, st.integers(min_value=-(10**6), max_value=10**6).map(str), st.text(max_size=30)),
+    st.one_of(
+        moments,
+        st.integers(min_value=-(10**6), max_value=10**6).map(str),
+        st.text(max_size=30),
+        url_hostile_text,
+        st.lists(st.sampled_from(NON_ASCII_DIGITS), min_size=1, max_size=8).map(lambda ds: "CC-" + "".join(ds)),
+    ),
     max_size=5,
 )
 
@@ -169,9 +203,9 @@ agent_frames = st.one_of(
         optional={
             "chat_id": st.one_of(st.uuids().map(str), st.text(max_size=40), st.integers(), st.none()),
             "client_id": st.one_of(st.uuids().map(str), st.text(max_size=40), st.integers()),
-            "text": st.one_of(st.text(max_size=60), st.integers(), st.none(), st.just("x" * 2001)),
+            "text": st.one_of(st.text(max_size=60), hostile_text, st.integers(), st.none(), st.just("x" * 2001)),
             "status": st.one_of(st.sampled_from(["available", "away", "busy"]), json_values),
-            "to": st.one_of(st.none(), st.text(max_size=20), st.integers(), st.just("sofia")),
+            "to": st.one_of(st.none(), st.text(max_size=20), hostile_text, st.integers(), st.just("sofia")),
             "disposition": st.one_of(st.sampled_from(["resolved", "other"]), json_values),
             "after": st.one_of(st.integers(), st.text(max_size=5), st.floats()),
         },
@@ -197,6 +231,43 @@ async def test_agent_socket_survives_any_frames(make_user, provider, batch):
         assert isinstance(frame.get("type"), str)
         if frame["type"] == "error":
             assert isinstance(frame.get("code"), str) and isinstance(frame.get("message"), str)
+    await socket.close()
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(case=st.one_of(url_hostile_text, st.lists(st.sampled_from(NON_ASCII_DIGITS + ["0", "1"]), max_size=9).map(
+    lambda ds: "CC-" + "".join(ds)
+)))  # fmt: skip
+def test_case_numbers_in_the_path_never_500(supervisor, case):
+    """GET /api/transcripts/<case>/ with any digits: a transcript or a JSON 404, never a 500."""
+    from urllib.parse import quote
+
+    client = logged_in_client(supervisor)
+    client.raise_request_exception = False
+    path = f"/api/transcripts/{quote(case, safe='')}/"
+    response = client.get(path)
+    if response.status_code != 404 or response["Content-Type"].startswith("application/json"):
+        assert_well_formed(response, path)
+
+
+@pytest.mark.django_db(transaction=True)
+@hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(after=st.one_of(url_hostile_text, st.sampled_from(NON_ASCII_DIGITS)), text=hostile_text)
+async def test_provider_socket_survives_hostile_after_and_text(make_user, after, text):
+    """`?after=` in any digits opens the socket; any message text is acked or refused, and it still answers."""
+    from urllib.parse import quote
+
+    provider = await sync_to_async(make_user)("provider")
+    chat = await sync_to_async(open_chat_for)(provider)
+    socket, accepted, code = await connect(provider, f"{chat['ws_url']}?after={quote(after, safe='')}")
+    assert accepted and code is None
+    cid = await socket.message(text)
+    reply = await socket.until(lambda f: f.get("client_id") == cid and f["type"] in ("ack", "error"), timeout=5)
+    if reply["type"] == "error":
+        assert isinstance(reply["message"], str) and reply["message"]
+    await socket.send({"type": "ping"})
+    await socket.type_("pong", timeout=5)
     await socket.close()
 
 

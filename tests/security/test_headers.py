@@ -82,8 +82,11 @@ def test_phi_responses_are_not_cacheable(make_user, supervisor):
 
 
 @pytest.mark.django_db
-def test_session_and_csrf_cookies_are_httponly_and_samesite_lax(make_user):
-    """Logging in sets a session cookie JavaScript cannot read, not sent on cross-site subrequests."""
+def test_session_cookie_is_httponly_and_both_cookies_are_samesite_lax(make_user):
+    """Logging in sets a session cookie JavaScript cannot read; neither cookie goes on cross-site
+    subrequests. The csrftoken cookie is deliberately readable: the pages send it back as the
+    X-CSRFToken header (web/static/web/socket.js), and an HttpOnly CSRF cookie protects nothing
+    (Django's CSRF_COOKIE_HTTPONLY documentation)."""
     make_user("provider", "cookie-user")
     client = Client()
     client.get("/login/")
@@ -92,7 +95,9 @@ def test_session_and_csrf_cookies_are_httponly_and_samesite_lax(make_user):
     session = response.cookies["sessionid"]
     assert session["httponly"] is True
     assert session["samesite"].lower() in {"lax", "strict"}
-    assert client.cookies["csrftoken"]["samesite"].lower() in {"lax", "strict"}
+    csrf = client.cookies["csrftoken"]
+    assert csrf["samesite"].lower() in {"lax", "strict"}
+    assert not csrf["httponly"]
 
 
 def production_env(**extra: str) -> dict[str, str]:
@@ -144,6 +149,9 @@ def test_check_deploy_is_clean_with_production_settings():
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY is required"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"SECRET_KEY": "short-but-not-empty"}, "SECRET_KEY must be at least 50 characters"),
+        ({"SECRET_KEY": "ab" * 40}, "SECRET_KEY must be at least 50 characters"),
+        ({"SECRET_KEY": "django-insecure-" + "x1y2z3w4v5" * 5}, "SECRET_KEY must be at least 50 characters"),
     ],
 )
 def test_production_refuses_to_start_without_a_secret_or_with_wildcard_hosts(env, message):

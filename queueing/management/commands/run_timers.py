@@ -8,7 +8,7 @@ from queueing.timers import run_forever
 class Command(BaseCommand):
     help = (
         "Run the timer loop (idle ladders, unanswered offers, presence, closing notices, routing) as a process "
-        "of its own. Needs REDIS_URL so its events reach the Daphne processes. Safe beside them: every step "
+        "of its own. Needs REDIS_URL so its events reach the server processes. Safe beside them: every step "
         "happens once however many loops run."
     )
 

@@ -1,0 +1,171 @@
+"""Per-user limits on sockets: how many a user may hold open, and how fast they may send frames.
+
+With `REDIS_URL` set both are kept in Redis, so N server processes share one cap and one bucket
+per user (without it, N processes would multiply them). Without Redis (one process, the
+in-memory channel layer) they are kept in this process.
+
+- Socket cap (`CHAT_MAX_SOCKETS_PER_USER`): a sorted set per user of socket leases
+  (member = channel name, score = lease end). A socket renews its lease every
+  `LEASE_RENEW_SECONDS`; a process that dies leaves leases that lapse after `LEASE_SECONDS`.
+- Rate (`CHAT_RATE_BURST`, `CHAT_RATE_PER_SECOND`): a token bucket per user, refilled from
+  Redis's own clock (one Lua call per frame, atomic across processes).
+
+If Redis cannot be reached the socket falls back to this process's cap and bucket (logged): the
+channel layer is down then too, and refusing every frame would turn an outage into a lock-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+
+from django.conf import settings
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from consumers.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120
+LEASE_RENEW_SECONDS = 45
+
+open_sockets: Counter[int] = Counter()  # this process's sockets per user (without Redis)
+rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
+
+# KEYS[1] the user's lease set; ARGV: member, cap, lease seconds. 1 = admitted, 0 = over the cap.
+CLAIM = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], t + tonumber(ARGV[3]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + 1)
+return 1
+"""
+
+# KEYS[1] the user's bucket; ARGV: capacity, rate per second. 1 = a token taken, 0 = empty.
+TAKE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+local tokens, updated = tonumber(state[1]) or capacity, tonumber(state[2]) or t
+tokens = math.min(capacity, tokens + (t - updated) * rate)
+local taken = 0
+if tokens >= 1 then tokens = tokens - 1; taken = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(t))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / math.max(rate, 0.001)) + 1)
+return taken
+"""
+
+_clients: dict[asyncio.AbstractEventLoop, Redis] = {}
+
+
+def shared() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def redis_client() -> Redis:
+    """One client per event loop (each test runs its own loop; a server process has one)."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        for old in [old for old in _clients if old.is_closed()]:
+            del _clients[old]
+        client = _clients[loop] = Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return client
+
+
+def key_prefix() -> str:
+    """Keys are namespaced by database: user ids mean nothing across deployments sharing a Redis."""
+    return f"clickchat:{settings.DATABASES['default']['NAME']}:limits:"
+
+
+def sockets_key(user_id: int) -> str:
+    return f"{key_prefix()}sockets:{int(user_id)}"
+
+
+def bucket_key(user_id: int) -> str:
+    return f"{key_prefix()}rate:{int(user_id)}"
+
+
+class UserLimits:
+    """One socket's view of its user's limits: claim a place, renew it, take tokens, release."""
+
+    def __init__(self, user_id: int, socket_id: str):
+        self.user_id, self.socket_id = user_id, socket_id
+        self.counted_locally = False
+        self.claimed_in_redis = False
+
+    async def claim(self) -> bool:
+        """Take one of the user's socket places; False when the user already has the most allowed."""
+        cap = settings.CHAT_MAX_SOCKETS_PER_USER
+        if shared():
+            try:
+                admitted = await redis_client().eval(
+                    CLAIM, 1, sockets_key(self.user_id), self.socket_id, cap, LEASE_SECONDS
+                )
+            except RedisError:
+                log.warning("limits: Redis unreachable, counting user %s's sockets in this process", self.user_id)
+            else:
+                self.claimed_in_redis = bool(admitted)
+                return self.claimed_in_redis
+        if open_sockets[self.user_id] >= cap:
+            return False
+        open_sockets[self.user_id] += 1
+        self.counted_locally = True
+        return True
+
+    async def renew(self) -> None:
+        """Keep this socket's lease (Redis only); run every LEASE_RENEW_SECONDS by the socket."""
+        if self.claimed_in_redis:
+            try:
+                # The claim script again, with no cap: it re-adds this member with a fresh lease.
+                await redis_client().eval(CLAIM, 1, sockets_key(self.user_id), self.socket_id, 2**31, LEASE_SECONDS)
+            except RedisError:
+                log.warning("limits: could not renew a socket lease of user %s", self.user_id)
+
+    async def release(self) -> None:
+        if self.claimed_in_redis:
+            self.claimed_in_redis = False
+            try:
+                await redis_client().zrem(sockets_key(self.user_id), self.socket_id)
+            except RedisError:  # the lease lapses by itself
+                log.warning("limits: could not release a socket lease of user %s", self.user_id)
+        if self.counted_locally:
+            self.counted_locally = False
+            open_sockets[self.user_id] -= 1
+            if open_sockets[self.user_id] <= 0:
+                del open_sockets[self.user_id]
+                rate_buckets.pop(self.user_id, None)
+
+    async def take(self) -> bool:
+        """One frame's token from the user's bucket; False when they are sending too fast."""
+        if shared():
+            try:
+                taken = await redis_client().eval(
+                    TAKE, 1, bucket_key(self.user_id), settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND
+                )
+                return bool(taken)
+            except RedisError:
+                log.warning("limits: Redis unreachable, rate-limiting user %s in this process", self.user_id)
+        bucket = rate_buckets.setdefault(
+            self.user_id, TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND, time.monotonic)
+        )
+        return bucket.take()
+
+
+async def reset() -> None:
+    """Forget every count and bucket (tests that change the limits' settings)."""
+    rate_buckets.clear()
+    open_sockets.clear()
+    if shared():
+        client = redis_client()
+        keys = [key async for key in client.scan_iter(f"{key_prefix()}*")]
+        if keys:
+            await client.delete(*keys)
