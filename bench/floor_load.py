@@ -326,13 +326,20 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
     providers = [f"fp{i}" for i in range(n_providers)]
     agents = [f"fa{j}" for j in range(consoles)]
     # log in once (through the first process; sessions live in the database, good on both)
+    t0 = now()
+
+    def say(what: str) -> None:  # progress of a long setup, on stdout
+        print(f"    {chats}x{consoles}: {what} at {now() - t0:.0f}s", flush=True)
+
     await worlds[0].login_all([*providers, *agents], concurrency=4)
+    say(f"{len(providers) + len(agents)} logins")
     for w in worlds[1:]:
         w.cookies = worlds[0].cookies
     at = [worlds[j % len(worlds)] for j in range(max(chats, consoles))]
 
     desks = await bounded(CONNECT_AT_ONCE, [Console(at[j], a, ledger).connect() for j, a in enumerate(agents)])
     await bounded(CONNECT_AT_ONCE, [d.available() for d in desks])
+    say(f"{consoles} consoles open and available")
 
     # providers request chats (alternating processes); routing fills the consoles
     t_req = now()
@@ -348,6 +355,7 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
         for c in clients:
             await c.aclose()
     t_requested = now()
+    say(f"{chats} chats requested")
     index = {cid: i for i, cid in enumerate(chat_ids)}
     deadline = time.monotonic() + ASSIGN_TIMEOUT
     while time.monotonic() < deadline:
@@ -363,6 +371,7 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
     t_assigned = max((t for d in desks for t in d.assigned.values()), default=now())
     if len(owner) < chats:
         raise RuntimeError(f"routing assigned only {len(owner)} of {chats} chats within {ASSIGN_TIMEOUT}s")
+    say(f"{len(owner)} chats assigned")
     for cid, d in owner.items():
         d.hold(cid, index[cid])
 
@@ -374,6 +383,7 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
         ],
     )
     not_active = sum(1 for s in socks if s.status != "active")
+    say(f"{len(socks)} provider sockets open; timed phase")
     proc_of_console = {d.username: worlds.index(d.world) for d in desks}
     cross = sum(1 for i, cid in enumerate(chat_ids) if proc_of_console[owner[cid].username] != i % len(worlds))
     loads = sorted(len(d.assigned) for d in desks)
@@ -539,7 +549,7 @@ def brief(x: dict) -> str:
 HEADERS = [
     "layout", "chats × consoles", "chats/console", "cross-process chats", "all assigned s", "messages",
     "acked", "delivery p50 ms", "delivery p99 ms", "ack p50 ms", "ack p99 ms", "lost", "dup",
-    "out of order", "seq mismatch", "errors", "server CPU %",
+    "out of order", "of which same sender", "seq mismatch", "errors", "server CPU %",
 ]  # fmt: skip
 
 
@@ -567,6 +577,7 @@ def render(results: dict) -> str:
                     x["lost"],
                     x["duplicated"],
                     x["out_of_order"],
+                    x["out_of_order_same_sender"],
                     x["seq_mismatch"],
                     x["errors"],
                     x["cpu_pct"],
@@ -576,7 +587,7 @@ def render(results: dict) -> str:
     dur = next((x["duration_s"] for s in results.values() for x in s.values()), 0)
     head = (
         f"\n### Scenario 7: consoles holding many chats, both sides at {rate} msg/s per side for {dur:g} s "
-        "(target 0 lost, 0 duplicated, 0 out of order, counted by client_id/seq)\n"
+        "(target 0 lost, 0 duplicated, 0 out of order, counted by client_id/seq)\n\n"
     )
     lost = [
         f"{layout} {shape}: {x['lost']} lost ({x['lost_detail']})"
@@ -585,6 +596,14 @@ def render(results: dict) -> str:
         if x["lost"]
     ]
     tail = "\nLost messages, looked up in the database: " + "; ".join(lost) + "\n" if lost else ""
+    disorder = [
+        f"{layout} {shape}: {x['out_of_order']} (first: {x['out_of_order_examples'][:3]})"
+        for layout, shapes in results.items()
+        for shape, x in shapes.items()
+        if x["out_of_order"]
+    ]
+    if disorder:
+        tail += "\nOut-of-order receipts (seq at or below one the socket already had): " + "; ".join(disorder) + "\n"
     return head + table(HEADERS, rows) + "\n" + tail
 
 
