@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import websockets
 
 from bench.clients import Conn, Ours, now, summary
 from bench.servers import (
@@ -66,7 +67,7 @@ PROVIDER_CHATS = 20  # chats (sockets) per provider account
 TARGETS = ["one", "two"]  # one server process; two behind Redis
 SIZES: dict[str, dict[str, Any]] = {
     "quick": {"shapes": [[20, 4]], "rate": 0.5, "duration": 8, "drain": 10},
-    "full": {"shapes": [[200, 10], [1000, 200]], "rate": RATE_PER_SIDE, "duration": 60, "drain": 15},
+    "full": {"shapes": [[200, 10], [1000, 200]], "rate": RATE_PER_SIDE, "duration": 60, "drain": 120},
 }
 CONNECT_AT_ONCE = 20  # concurrent websocket handshakes and logins (a floor opening, not a storm)
 ASSIGN_TIMEOUT = 300  # seconds for routing to fill every console
@@ -78,10 +79,16 @@ DB, TEMPLATE = f"bench_floor_{PID}", f"bench_floor_tmpl_{PID}"  # per run: paral
 
 
 _prepared: dict[str, tuple[int, int]] = {}
+_cookies: dict[str, str] = {}  # username -> session cookie, logged in once against the template
 
 
-def prepare(redis_url: str, providers: int, agents: int) -> None:
-    """Migrate this run's template database and create its accounts (once per process)."""
+async def prepare(redis_url: str, providers: int, agents: int) -> None:
+    """Migrate this run's template database, create its accounts and log them in (once per process).
+
+    The logins (real `/login/` requests, a password hash each) go to a server on the template, so
+    every database cloned from it already holds the sessions: one login per account per run, not
+    one per shape and layout (250 logins take minutes on a busy machine).
+    """
     have = _prepared.get(TEMPLATE)
     if have and have[0] >= providers and have[1] >= agents:
         return
@@ -104,6 +111,18 @@ def prepare(redis_url: str, providers: int, agents: int) -> None:
         "    make(f'fa{i}', '--role', 'agent')\n"
     )
     ours_manage(env, "shell", "-c", script)
+    port = free_port()
+    argv = [PY, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = Proc("floor-login", argv, ours_env(port, redis_url, TEMPLATE), SERVER_DIR, port, health="/healthz")
+    proc.start()
+    try:
+        world = Ours(port)
+        names = [f"fp{i}" for i in range(providers)] + [f"fa{j}" for j in range(agents)]
+        await world.login_all(names, concurrency=4)
+        _cookies.clear()
+        _cookies.update(world.cookies)
+    finally:
+        proc.stop()
     _prepared[TEMPLATE] = (providers, agents)
 
 
@@ -118,6 +137,7 @@ def drop_databases() -> None:
 
 def start_servers(layout: str, redis_url: str, capacity: int) -> list[Proc]:
     """A fresh database from the template and 1 or 2 server processes (as deployed: Uvicorn)."""
+    pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{TEMPLATE}'")
     pg_recreate(DB, TEMPLATE)
     procs: list[Proc] = []
     try:
@@ -230,6 +250,26 @@ class Ledger:
         return all(cid in self.recv and s.ack is not None for cid, s in self.sent.items())
 
 
+class WatchedConn(Conn):
+    """A Conn that remembers why its socket ended: the close code, or what stopped its reader."""
+
+    ended = ""
+
+    async def read(self) -> None:
+        try:
+            async for raw in self.ws:
+                t = now()
+                self.on_frame(json.loads(raw), t)
+            self.ended = f"closed {self.ws.close_code} {self.ws.close_reason or ''}".strip()
+        except websockets.ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd else "without a close frame"
+            self.ended = f"closed {code} {exc.rcvd.reason if exc.rcvd else ''}".strip()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a generator bug would show here, never as a silent loss
+            self.ended = f"reader failed: {type(exc).__name__}: {exc}"[:200]
+
+
 class Console:
     """One agent console: its chats arrive as `assigned` frames; their messages are counted."""
 
@@ -241,7 +281,9 @@ class Console:
         self.state, self.status = asyncio.Event(), asyncio.Event()
 
     async def connect(self) -> Console:
-        self.conn = await Conn.open(self.world.ws_base + "/ws/agent/", self.on_frame, self.world.headers(self.username))
+        self.conn = await WatchedConn.open(
+            self.world.ws_base + "/ws/agent/", self.on_frame, self.world.headers(self.username)
+        )
         await asyncio.wait_for(self.state.wait(), 120)
         return self
 
@@ -285,7 +327,7 @@ class ProviderSocket:
 
     async def connect(self) -> ProviderSocket:
         url = f"{self.world.ws_base}/ws/chat/{self.chat_id}/"
-        self.conn = await Conn.open(url, self.on_frame, self.world.headers(self.username))
+        self.conn = await WatchedConn.open(url, self.on_frame, self.world.headers(self.username))
         await asyncio.wait_for(self.state.wait(), 120)
         return self
 
@@ -325,14 +367,15 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
     n_providers = -(-chats // PROVIDER_CHATS)
     providers = [f"fp{i}" for i in range(n_providers)]
     agents = [f"fa{j}" for j in range(consoles)]
-    # log in once (through the first process; sessions live in the database, good on both)
     t0 = now()
 
     def say(what: str) -> None:  # progress of a long setup, on stdout
         print(f"    {chats}x{consoles}: {what} at {now() - t0:.0f}s", flush=True)
 
-    await worlds[0].login_all([*providers, *agents], concurrency=4)
-    say(f"{len(providers) + len(agents)} logins")
+    # sessions live in the database (cloned from the template, where prepare() logged everyone in)
+    worlds[0].cookies.update(_cookies)
+    missing = [n for n in [*providers, *agents] if n not in _cookies]
+    await worlds[0].login_all(missing, concurrency=4)
     for w in worlds[1:]:
         w.cookies = worlds[0].cookies
     at = [worlds[j % len(worlds)] for j in range(max(chats, consoles))]
@@ -425,6 +468,12 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
     while not ledger.complete() and time.monotonic() < drain_deadline:
         await asyncio.sleep(0.1)
 
+    t_drained = now()
+    ended: dict[str, int] = defaultdict(int)
+    for label, conns in (("provider", [x.conn for x in socks]), ("console", [d.conn for d in desks])):
+        for c in conns:
+            if c.ended:
+                ended[f"{label}: {c.ended}"] += 1
     lost_ids = [cid for cid in ledger.sent if cid not in ledger.recv]
     lost_detail = await asyncio.to_thread(look_up_lost, lost_ids, ledger, socks, owner, chat_ids)
     sent = list(ledger.sent.values())
@@ -468,6 +517,8 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
         "cpu_pct_per_process": [u["cpu_pct"] for u in usage],
         "rss_mib": round(sum(u["rss_mib"] for u in usage), 1),
         "timed_phase_s": round(t_end - start, 1),
+        "drain_s": round(t_drained - t_end, 1),
+        "sockets_ended": dict(ended),  # sockets that ended before the generator closed them, by reason
         "lost_detail": lost_detail,
         "out_of_order_examples": ledger.disorder,
         "foreign_examples": ledger.strays,
@@ -524,7 +575,7 @@ def look_up_lost(lost_ids: list[str], ledger: Ledger, socks, owner, chat_ids) ->
 async def run_target(layout: str, size: dict, redis_url: str) -> dict:
     """Every shape of `size` on one layout (`one` or `two`): {"<chats>x<consoles>": figures}."""
     shapes = [tuple(s) for s in size["shapes"]]
-    prepare(redis_url, max(-(-c // PROVIDER_CHATS) for c, _ in shapes), max(k for _, k in shapes))
+    await prepare(redis_url, max(-(-c // PROVIDER_CHATS) for c, _ in shapes), max(k for _, k in shapes))
     out: dict[str, Any] = {}
     for chats, consoles in shapes:
         procs = start_servers(layout, redis_url, -(-chats // consoles))
@@ -602,6 +653,14 @@ def render(results: dict) -> str:
         for shape, x in shapes.items()
         if x["out_of_order"]
     ]
+    ended = [
+        f"{layout} {shape}: {x['sockets_ended']}"
+        for layout, shapes in results.items()
+        for shape, x in shapes.items()
+        if x.get("sockets_ended")
+    ]
+    if ended:
+        tail += "\nSockets that ended during the run (by whom and why): " + "; ".join(ended) + "\n"
     if disorder:
         tail += "\nOut-of-order receipts (seq at or below one the socket already had): " + "; ".join(disorder) + "\n"
     return head + table(HEADERS, rows) + "\n" + tail
