@@ -672,7 +672,9 @@ async def main_async(args) -> int:
     from bench.servers import Redis, pin_generator, raise_nofile
 
     size_name = "quick" if args.quick else "full"
-    size = SIZES[size_name]
+    size = dict(SIZES[size_name])
+    if args.shapes:
+        size["shapes"] = [[int(n) for n in shape.split("x")] for shape in args.shapes.split(",")]
     pinned = pin_generator()
     raise_nofile()
     redis = Redis().start()
@@ -718,6 +720,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one small shape, a few seconds (CI smoke)")
     parser.add_argument("--only", default="", help="layouts: one,two (default both)")
+    parser.add_argument("--shapes", default="", help="chats x consoles, e.g. 1000x200 (default: the size's)")
     parser.add_argument("--out", default="", help="the results JSON (default bench/results/<stamp>-floor-<size>.json)")
     parser.add_argument("--no-report", action="store_true", help="write the JSON only, leave docs/benchmarks.md")
     args = parser.parse_args()
