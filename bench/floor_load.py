@@ -549,11 +549,13 @@ def look_up_lost(lost_ids: list[str], ledger: Ledger, socks, owner, chat_ids) ->
             "SELECT client_id::text, seq FROM chats_entry WHERE client_id = ANY(%s::uuid[])", (lost_ids,)
         ).fetchall()
     stored = dict(rows)
-    closed = 0
+    closed = sender_closed = 0
     for cid in lost_ids:
         s = ledger.sent[cid]
-        receiver = owner[chat_ids[s.chat]].conn if s.side == "p" else socks[s.chat].conn
+        console, provider = owner[chat_ids[s.chat]].conn, socks[s.chat].conn
+        receiver, sender = (console, provider) if s.side == "p" else (provider, console)
         closed += receiver.task.done()
+        sender_closed += sender.task.done()
     examples = [
         {"chat": ledger.sent[c].chat, "from": ledger.sent[c].side, "n": ledger.sent[c].n, "stored_seq": stored.get(c)}
         for c in lost_ids[:10]
@@ -563,6 +565,7 @@ def look_up_lost(lost_ids: list[str], ledger: Ledger, socks, owner, chat_ids) ->
         "not_stored": sum(1 for c in lost_ids if c not in stored),
         "acked": sum(1 for c in lost_ids if ledger.sent[c].ack is not None),
         "receiver_socket_closed": closed,
+        "sender_socket_closed": sender_closed,
         "from_provider": sum(1 for c in lost_ids if ledger.sent[c].side == "p"),
         "from_agent": sum(1 for c in lost_ids if ledger.sent[c].side == "a"),
         "examples": examples,
