@@ -34,6 +34,7 @@ import atexit
 import json
 import os
 import random
+import re
 import sys
 import time
 import uuid
@@ -348,6 +349,47 @@ class ProviderSocket:
         await self.conn.send({"type": "message", "client_id": client_id, "text": text})
 
 
+async def request_chat(world: Ours, client: httpx.AsyncClient, provider: str, attempts: int = 5) -> str:
+    """`POST /api/chats/` for a fresh patient, retried on a transport error with the same patient.
+
+    A retry is safe: asking again about the same member id returns the same chat (the contract's
+    one chat per patient). Under load a pooled keep-alive connection can be closed by the server
+    just as a request goes out on it (httpx does not retry a POST), which must not end the run.
+    """
+    cookie = world.cookies[provider]
+    csrf = re.search(r"csrftoken=([^;]+)", cookie)
+    body = {
+        "transaction_type": "status_inquiry",
+        "patient": {
+            "member_id": f"F{uuid.uuid4().hex[:16]}",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "dob": "1945-01-23",
+        },
+        "location": "A001",
+        "reference": "INT-55501",
+        "question": "Is the authorization approved?",
+    }
+    headers = {
+        "Content-Type": "application/json",
+        "Cookie": cookie,
+        "X-CSRFToken": csrf.group(1) if csrf else "",
+        "Referer": world.base + "/chat/",
+    }
+    for attempt in range(attempts):
+        try:
+            r = await client.post("/api/chats/", content=json.dumps(body), headers=headers)
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+            continue
+        if r.status_code not in (200, 201):
+            raise RuntimeError(f"chat request failed: {r.status_code} {r.text[:300]}")
+        return r.json()["chat_id"]
+    raise AssertionError("unreachable")
+
+
 async def bounded(n: int, coros) -> list:
     sem = asyncio.Semaphore(n)
 
@@ -391,7 +433,7 @@ async def run_shape(procs: list[Proc], chats: int, consoles: int, rate: float, d
     try:
 
         async def request(i: int) -> None:
-            chat_ids[i] = await at[i].create_chat(clients[i % len(clients)], providers[i // PROVIDER_CHATS])
+            chat_ids[i] = await request_chat(at[i], clients[i % len(clients)], providers[i // PROVIDER_CHATS])
 
         await bounded(8, [request(i) for i in range(chats)])
     finally:
