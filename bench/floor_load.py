@@ -686,7 +686,7 @@ def render(results: dict) -> str:
         "(target 0 lost, 0 duplicated, 0 out of order, counted by client_id/seq)\n\n"
     )
     lost = [
-        f"{layout} {shape}: {x['lost']} lost ({x['lost_detail']})"
+        f"{layout} {shape}: {x['lost']} lost ({ {k: v for k, v in x['lost_detail'].items() if k != 'examples'} })"
         for layout, shapes in results.items()
         for shape, x in shapes.items()
         if x["lost"]
