@@ -268,6 +268,11 @@ def render(rec: dict, json_path: str) -> str:
             "room of that many sockets.\n"
         )
 
+    if "7" in r:
+        from bench.floor_load import render as render_floor
+
+        parts.append(render_floor(r["7"]))
+
     prof = rec.get("profile_s3_ours")
     if prof:
         parts.append(

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import psycopg
 
+from bench import floor_load, servers
 from bench import scenarios as sc
-from bench import servers
 from bench.report import write_report
 from bench.servers import (
     LOGDIR,
@@ -65,6 +65,7 @@ SIZES = {
         "s6_trials": 5,
         "providers": 4,
         "agents": 20,
+        "s7": floor_load.SIZES["quick"],
     },
     "full": {  # the sizes
         "s1_count": 1000,
@@ -83,6 +84,7 @@ SIZES = {
         "s6_trials": 10,
         "providers": 50,
         "agents": 334,  # 1,000 chats at 3 per agent console
+        "s7": floor_load.SIZES["full"],
     },
 }
 
@@ -93,6 +95,7 @@ TARGETS = {
     4: ["ours", "ours-daphne", "F1", "N0"],
     5: ["ours"],
     6: ["ours", "ours-daphne", "F1", "N0"],
+    floor_load.NUMBER: floor_load.TARGETS,  # its own servers: one process, two behind Redis
 }
 
 
@@ -153,6 +156,8 @@ def machine() -> dict[str, str]:
 
 
 async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) -> dict:
+    if num == floor_load.NUMBER:
+        return await floor_load.run_target(target_name, size["s7"], redis.url)
     ours = target_name in OUR_SERVERS
     proc = ours_server(redis.url, target_name) if ours else peer_server(target_name, redis.url)
     CONN_MAX.clear()
@@ -247,7 +252,7 @@ def start_profile(pid: int) -> subprocess.Popen:
 async def main_async(args) -> int:
     size_name = "quick" if args.quick else "full"
     size = SIZES[size_name]
-    nums = [int(x) for x in args.scenarios.split(",")] if args.scenarios else [1, 2, 3, 4, 5, 6]
+    nums = [int(x) for x in args.scenarios.split(",")] if args.scenarios else [1, 2, 3, 4, 5, 6, 7]
     if args.server_dir:
         servers.SERVER_DIR = Path(args.server_dir).resolve()
     pinned = pin_generator()

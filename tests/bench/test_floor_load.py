@@ -1,0 +1,65 @@
+"""bench scenario 7 at its quick size, end to end, so the scenario cannot silently rot.
+
+It starts its own redis-server and server processes (one, then two behind Redis) on a database of
+its own, opens real consoles and provider sockets, lets routing fill the consoles and has both
+sides send; every receiving side must have every message exactly once, each sender's messages in
+the order sent, and (on one process) the chat's whole stream in seq order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.multiprocess, pytest.mark.postgres, pytest.mark.timeout(900)]
+
+
+def test_quick_floor_loses_duplicates_and_reorders_nothing(tmp_path):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("needs DATABASE_URL=postgres://... (the PostgreSQL pass)")
+    if shutil.which("redis-server") is None:
+        pytest.skip("the bench starts its own redis-server, which is not installed")
+    out = tmp_path / "floor.json"
+    env = dict(os.environ, BENCH_PG=url.rsplit("/", 1)[0] + "/postgres")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.floor_load", "--quick", "--no-report", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
+    assert out.exists(), done.stdout[-2000:] + done.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["errors"] == {}, record["errors"]
+    layouts = record["results"]["7"]
+    assert set(layouts) == {"one", "two"}
+    crossed = []
+    for layout, shapes in layouts.items():
+        for shape, x in shapes.items():
+            where = f"{layout} {shape}"
+            assert x["sent"] > 0, where
+            assert x["chats_per_console"]["max"] <= x["capacity"], where
+            assert x["double_assigned"] == 0, where
+            assert (x["lost"], x["duplicated"], x["out_of_order_same_sender"]) == (0, 0, 0), (where, x["lost_detail"])
+            assert x["delivered"] == x["sent"] == x["acked"], where
+            assert (x["seq_mismatch"], x["foreign"], x["errors"]) == (0, 0, 0), (where, x["error_codes"])
+            if layout == "one":
+                assert x["out_of_order"] == 0, (where, x["out_of_order_examples"])
+            elif x["out_of_order"]:
+                crossed.append((where, x["out_of_order"], x["out_of_order_examples"][:4]))
+    assert any(x["cross_process_chats"] for x in layouts["two"].values()), "no chat crossed processes"
+    if crossed:
+        # Known and reported (docs/benchmarks.md, scenario 7, finding 2): on two processes the
+        # messages of a chat's two senders can reach its sockets out of seq order (each sender's
+        # own order holds). Left to the owners of delivery; visible here as XFAIL, not as a pass.
+        pytest.xfail(f"two processes: cross-sender seq inversions {crossed}")
+    assert done.returncode == 0, done.stdout[-2000:]
