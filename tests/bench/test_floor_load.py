@@ -17,16 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from chatserver.embedded import EMBEDDED_DATABASE_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.multiprocess, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 
 def test_quick_floor_loses_duplicates_and_reorders_nothing(tmp_path):
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("needs DATABASE_URL=postgres://... (the PostgreSQL pass)")
-    if shutil.which("redis-server") is None:
-        pytest.skip("the bench starts its own redis-server, which is not installed")
+    url = os.environ.get("DATABASE_URL") or EMBEDDED_DATABASE_URL  # the suite's server either way
+    assert shutil.which("redis-server"), "the bench starts its own redis-server (scripts/services.sh installs it)"
     out = tmp_path / "floor.json"
     env = dict(os.environ, BENCH_PG=url.rsplit("/", 1)[0] + "/postgres")
     done = subprocess.run(
