@@ -103,6 +103,18 @@ def relay_typing(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
     outbox.chat_frame(chat, {"type": "typing", "sender_role": user.role})
 
 
+def confirm_active(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> None:
+    """The provider's "I'm still here" (an `active` frame): activity for the idle ladder, like typing.
+
+    Nothing is relayed or stored but the restarted idle clock (and `idle.cleared` after a warning).
+    """
+    chat = check_may_write(user, with_write_refusal(Chat.objects.filter(public_id=chat_id), user).first())
+    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:
+        with connection.cursor() as cursor:
+            cursor.execute(AFTER_ACTIVITY, (user.role, now, chat.pk))
+        announce_idle_cleared(chat, outbox)
+
+
 def announce_idle_cleared(chat: Chat, outbox: Outbox) -> None:
     """After a warning, chatter activity clears it: say so, so pages drop their countdown."""
     if chat.idle_steps_done:

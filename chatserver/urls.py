@@ -3,14 +3,15 @@ from django.urls import include, path
 
 from accounts.views import LoginView, LogoutView
 from chatserver.health import healthz
-from queueing.views import create_chat, hours
+from queueing.chats_api import chats_collection
+from queueing.views import hours
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("api/hours/", hours, name="api-hours"),
-    path("api/chats/", create_chat, name="api-chats"),
+    path("api/chats/", chats_collection, name="api-chats"),
     path("api/", include("transcripts.urls")),
     path("admin/", admin.site.urls),
     path("", include("web.urls")),
