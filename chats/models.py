@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -204,3 +205,24 @@ class RedactedOriginal(models.Model):
 
     entry = models.OneToOneField(Entry, on_delete=models.CASCADE, primary_key=True, related_name="original")
     text = models.TextField()
+
+
+class PostChatCheck(models.Model):
+    """The provider's answer after a chat: was the question resolved (and an optional 1-5 rating).
+
+    Once per chat; no free text and no PHI. Feeds the metrics beside FCR (transcripts/metrics.py).
+    """
+
+    chat = models.OneToOneField(Chat, on_delete=models.CASCADE, primary_key=True, related_name="post_chat_check")
+    resolved = models.BooleanField()
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="post_chat_check_rating_1_5"
+            )
+        ]

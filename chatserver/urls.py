@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts.views import LoginView, LogoutView
 from chatserver.health import healthz
-from queueing.chats_api import chats_collection
+from queueing.chats_api import chat_check, chats_collection
 from queueing.views import hours
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("api/hours/", hours, name="api-hours"),
     path("api/chats/", chats_collection, name="api-chats"),
+    path("api/chats/<uuid:chat_id>/check/", chat_check, name="api-chat-check"),
     path("api/", include("transcripts.urls")),
     path("admin/", admin.site.urls),
     path("", include("web.urls")),

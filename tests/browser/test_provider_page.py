@@ -188,3 +188,25 @@ def test_retry_now_shows_while_reconnecting_and_reconnects_at_once(open_as):
     expect(chat.locator(".conn")).to_have_text("Connected", timeout=5_000)
     expect(retry).to_be_hidden()
     end_from_page(chat)
+
+
+def test_after_the_chat_was_your_question_resolved_is_asked_once_and_counted(open_as):
+    """Yes/no and an optional rating inside the page; the supervisor's metrics count it beside FCR."""
+    provider = open_as("paula", "/chat/")
+    chat = start_chat(provider, "M-PG-CHECK")
+    end_from_page(chat)
+    check = chat.get_by_role("form", name="After the chat")
+    check.get_by_role("button", name="Send answer").click()
+    expect(check.locator(".field-error")).to_have_text("Choose yes or no.")
+    assert axe_serious(provider) == []  # the check, with its error
+    check.get_by_role("group", name="Was your question resolved?").get_by_label("Yes").check()
+    check.get_by_label("4", exact=True).check()
+    check.get_by_role("button", name="Send answer").click()
+    expect(check.locator(".check-result")).to_have_text("Thank you: your answer was recorded.")
+    expect(check.get_by_role("button", name="Send answer")).to_be_hidden()
+    assert check.locator("textarea, input[type=text]").count() == 0  # no free text: no PHI
+    supervisor = open_as("sofia", "/supervisor/")
+    today = datetime.now(UTC).date()
+    span = f"from={(today - timedelta(days=1)).isoformat()}&to={(today + timedelta(days=1)).isoformat()}"
+    overall = supervisor.request.get(f"/api/metrics/?{span}").json()["overall"]
+    assert overall["provider_checks"] >= 1 and overall["provider_rating_mean"] is not None

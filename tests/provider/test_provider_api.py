@@ -138,3 +138,74 @@ async def test_connect_smoke(provider):
     assert accepted
     state = await p.type_("chat.state")
     assert state["estimated_wait_seconds"] is None
+
+
+def ended_chat_of(provider, member_id: str) -> dict:
+    chat = open_chat_for(provider, member_id=member_id)
+    Chat.objects.filter(public_id=chat["chat_id"]).update(
+        status="ended", closed_at=Chat.objects.get(public_id=chat["chat_id"]).requested_at
+    )
+    return chat
+
+
+def check(user, chat_id, body):
+    return logged_in_client(user).post(
+        f"/api/chats/{chat_id}/check/", data=json.dumps(body), content_type="application/json"
+    )
+
+
+def test_post_chat_check_is_stored_once_for_the_providers_ended_chat(provider, make_user):
+    from chats.models import PostChatCheck
+
+    chat = ended_chat_of(provider, "M-CHECK-1")
+    assert check(provider, chat["chat_id"], {"resolved": True, "rating": 4}).status_code == 201
+    again = check(provider, chat["chat_id"], {"resolved": False})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_answered"
+    stored = PostChatCheck.objects.get(chat__public_id=chat["chat_id"])
+    assert (stored.resolved, stored.rating) == (True, 4)
+    stranger = make_user("provider")
+    assert check(stranger, chat["chat_id"], {"resolved": True}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"rating": 3}, "resolved must be true or false"),
+        ({"resolved": "yes"}, "resolved must be true or false"),
+        ({"resolved": True, "rating": 6}, "from 1 to 5"),
+        ({"resolved": True, "rating": 2.5}, "from 1 to 5"),
+        ({"resolved": True, "rating": True}, "from 1 to 5"),
+        ({"resolved": True, "comment": "the patient Ada"}, "Only resolved and rating"),
+        ([], "JSON object"),
+    ],
+)
+def test_post_chat_check_refuses_anything_else(provider, body, words):
+    from chats.models import PostChatCheck
+
+    chat = ended_chat_of(provider, "M-CHECK-2")
+    reply = check(provider, chat["chat_id"], body)
+    assert reply.status_code == 400 and words in reply.json()["error"]["message"]
+    assert not PostChatCheck.objects.exists()
+
+
+def test_post_chat_check_waits_for_the_end(provider):
+    chat = open_chat_for(provider, member_id="M-CHECK-3")
+    reply = check(provider, chat["chat_id"], {"resolved": True})
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "chat_open"
+
+
+def test_post_chat_checks_feed_the_metrics_beside_fcr(provider, supervisor):
+    from django.utils import timezone
+
+    from transcripts.metrics import compute_metrics
+
+    answers = [("M-CHECK-4", {"resolved": True, "rating": 5}), ("M-CHECK-5", {"resolved": False, "rating": 2})]
+    answers.append(("M-CHECK-6", {"resolved": True}))
+    for member_id, body in answers:
+        assert check(provider, ended_chat_of(provider, member_id)["chat_id"], body).status_code == 201
+    ended_chat_of(provider, "M-CHECK-7")  # not answered: not counted
+    now = timezone.now()
+    overall = compute_metrics(now - timedelta(hours=1), now + timedelta(hours=1))["overall"]
+    assert overall["provider_checks"] == 3
+    assert overall["provider_resolved_rate"] == round(2 / 3, 4)
+    assert overall["provider_rating_mean"] == 3.5

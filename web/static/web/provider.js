@@ -557,6 +557,7 @@
     box.appendChild(el("p", { text: REASONS[reason] || "The chat is over." }));
     box.appendChild(el("p", {}, ["Your case number is ", el("strong", { text: caseNumber || this.info.case_number }),
       ". Quote it if you call the care and service center at " + phone + "."]));
+    box.appendChild(this.checkForm());
     box.appendChild(el("button", { type: "button", className: "again", text: "Start a new chat about this patient",
       onclick: function () { self.startAgain(); } }));
     box.hidden = false;
@@ -565,6 +566,60 @@
     this.tab.classList.add("ended");
     this.panel.setAttribute("data-ended", reason || "ended");
     if (focusInside && this.selected()) heading.focus(); // not the page body: where the chat's end is said
+  };
+
+  /** "Was your question resolved?" yes/no and an optional 1-5 rating, sent once (no free text). */
+  Chat.prototype.checkForm = function () {
+    var id = this.info.chat_id;
+    var radio = function (name, value, text) {
+      return el("label", { className: "choice" }, [el("input", { type: "radio", name: name + "-" + id, value: value }), " " + text]);
+    };
+    var ratings = [["1", "1 (poor)"], ["2", "2"], ["3", "3"], ["4", "4"], ["5", "5 (excellent)"]];
+    var error = el("p", { className: "field-error", id: "check-error-" + id });
+    var result = el("p", { className: "check-result", role: "status" });
+    var resolvedSet = el("fieldset", { "aria-describedby": error.id }, [el("legend", { text: "Was your question resolved?" }),
+      radio("resolved", "yes", "Yes"), radio("resolved", "no", "No")]);
+    var ratingSet = el("fieldset", {}, [el("legend", { text: "How would you rate this chat? (optional)" })]
+      .concat(ratings.map(function (r) { return radio("rating", r[0], r[1]); })));
+    var button = el("button", { type: "submit", text: "Send answer" });
+    var checkForm = el("form", { className: "post-check", "aria-label": "After the chat" }, [resolvedSet, error, ratingSet, button, result]);
+    checkForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var chosen = function (name) {
+        var input = checkForm.querySelector("input[name='" + name + "-" + id + "']:checked");
+        return input ? input.value : null;
+      };
+      error.textContent = "";
+      if (!chosen("resolved")) {
+        error.textContent = "Choose yes or no.";
+        resolvedSet.querySelector("input").focus();
+        return;
+      }
+      var body = { resolved: chosen("resolved") === "yes" };
+      if (chosen("rating")) body.rating = Number(chosen("rating"));
+      button.disabled = true;
+      fetch("/api/chats/" + id + "/check/", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrfToken() }, body: JSON.stringify(body),
+      })
+        .then(function (r) { return r.json().catch(function () { return {}; }).then(function (d) { return { status: r.status, data: d }; }); })
+        .then(function (reply) {
+          if (reply.status === 201 || (reply.data.error && reply.data.error.code === "already_answered")) {
+            resolvedSet.hidden = true;
+            ratingSet.hidden = true;
+            button.hidden = true;
+            result.textContent = "Thank you: your answer was recorded.";
+            return;
+          }
+          button.disabled = false;
+          error.textContent = (reply.data.error && reply.data.error.message) || "Your answer could not be sent. Try again.";
+        })
+        .catch(function () {
+          button.disabled = false;
+          error.textContent = "Your answer could not be sent. Check your connection and try again.";
+        });
+    });
+    return checkForm;
   };
 
   /** The pre-chat form, filled in with this chat's patient and location, ready for a new question. */
