@@ -88,7 +88,7 @@ def test_same_patient_brings_the_open_chat_forward(open_as):
     again = start_chat(provider, "M-SAME-1")
     expect(again.locator(".case-number")).to_have_text(case_number)
     expect(again.locator(".log")).to_contain_text("already have a chat open about this patient")
-    assert provider.locator("[role=tab]").count() == 3  # New chat + two patients
+    assert provider.locator("[role=tab]").count() == 4  # New chat, My chats + two patients
     for panel in provider.locator(".chat-panel").all():
         panel_id = panel.get_attribute("id")
         provider.locator(f"[aria-controls='{panel_id}']").click()

@@ -210,3 +210,35 @@ def test_after_the_chat_was_your_question_resolved_is_asked_once_and_counted(ope
     span = f"from={(today - timedelta(days=1)).isoformat()}&to={(today + timedelta(days=1)).isoformat()}"
     overall = supervisor.request.get(f"/api/metrics/?{span}").json()["overall"]
     assert overall["provider_checks"] >= 1 and overall["provider_rating_mean"] is not None
+
+
+def test_my_chats_lists_case_patient_type_status_agent_and_filters(open_as):
+    """Every chat of the provider with its case number at hand, no transcript text; filter by status and search."""
+    provider = open_as("paula", "/chat/")
+    open_one = start_chat(provider, "M-PG-MINE-1", first="Florence", last="Nightingale",
+                          question="Secret question text")  # fmt: skip
+    open_case = open_one.locator(".case-number").inner_text()
+    ended = start_chat(provider, "M-PG-MINE-2", first="Clara", last="Barton")
+    ended_case = ended.locator(".case-number").inner_text()
+    end_from_page(ended)
+    provider.get_by_role("tab", name="My chats").click()
+    table = provider.locator("#mine-table")
+    row = table.locator(f"tr:has-text('{open_case}')")
+    expect(row).to_contain_text("Florence Nightingale (M-PG-MINE-1)")
+    expect(row).to_contain_text("Status inquiry")
+    expect(row).to_contain_text("Waiting for an agent")
+    expect(table.locator(f"tr:has-text('{ended_case}')")).to_contain_text("Ended")
+    expect(table).not_to_contain_text("Secret question text")  # FAQ 28: no transcript bodies
+    assert axe_serious(provider) == []  # My chats
+    provider.select_option("#mine-status", "ended")
+    provider.get_by_role("button", name="Filter").click()
+    expect(table.locator(f"tr:has-text('{open_case}')")).to_have_count(0)
+    expect(table.locator(f"tr:has-text('{ended_case}')")).to_have_count(1)
+    provider.select_option("#mine-status", "all")
+    provider.fill("#mine-q", "Nightingale")
+    provider.get_by_role("button", name="Filter").click()
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(provider.locator("#mine-summary")).to_have_text("1 chat.")
+    table.get_by_role("button", name=f"Open the chat of case {open_case}").click()
+    expect(open_one).to_be_visible()
+    end_from_page(open_one)

@@ -107,7 +107,53 @@
     onSelect: function (tab) {
       var badge = tab.querySelector(".badge");
       if (badge) badge.remove();
+      if (tab.id === "tab-mine") loadMine();
     },
+  });
+
+  // --- My chats: case number, patient, type, status, agent, last activity (no transcript bodies) ---
+
+  var STATUS_WORDS = { waiting: "Waiting for an agent", active: "Open", ended: "Ended" };
+
+  function loadMine() {
+    var query = "?status=" + encodeURIComponent(document.getElementById("mine-status").value) +
+      "&q=" + encodeURIComponent(document.getElementById("mine-q").value.trim());
+    var summary = document.getElementById("mine-summary");
+    var body = document.querySelector("#mine-table tbody");
+    summary.textContent = "Loading your chats…";
+    fetch("/api/chats/" + query, { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+      .then(function (reply) {
+        C.clear(body);
+        if (!reply.ok) {
+          summary.textContent = (reply.data.error && reply.data.error.message) || "Your chats could not be listed.";
+          return;
+        }
+        var rows = reply.data.chats || [];
+        rows.forEach(function (row) {
+          var caseCell = chats[row.chat_id] && !chats[row.chat_id].ended
+            ? el("button", { type: "button", className: "link", text: row.case_number,
+              "aria-label": "Open the chat of case " + row.case_number,
+              onclick: function () { tabList.select(chats[row.chat_id].tab); chats[row.chat_id].tab.focus(); } })
+            : el("span", { text: row.case_number });
+          body.appendChild(el("tr", { "data-chat-id": row.chat_id }, [
+            el("td", {}, [caseCell]),
+            el("td", { text: row.patient.first_name + " " + row.patient.last_name + " (" + row.patient.member_id + ")" }),
+            el("td", { text: row.transaction_type_label }),
+            el("td", { text: STATUS_WORDS[row.status] || row.status }),
+            el("td", { text: row.agent || "—" }),
+            el("td", {}, [el("time", { datetime: row.last_activity, text: new Date(row.last_activity).toLocaleString() })]),
+          ]));
+        });
+        summary.textContent = rows.length ? rows.length + " chat" + (rows.length === 1 ? "" : "s") + "." : "No chats match.";
+      })
+      .catch(function () {
+        summary.textContent = "Your chats could not be listed. Check your connection and try again.";
+      });
+  }
+  document.getElementById("mine-filter").addEventListener("submit", function (event) {
+    event.preventDefault();
+    loadMine();
   });
 
   // --- the pre-chat form -------------------------------------------------------------------------
