@@ -28,7 +28,7 @@ def test_whole_chat_provider_agent_supervisor(open_as, server):
     case_number = chat.locator(".case-number").inner_text()
     assert re.search(r"\d", case_number)
     expect(chat.locator(".status-line")).to_contain_text("number 1 in the queue")
-    expect(chat.locator(".status-line")).to_contain_text("wait")
+    expect(chat.locator(".status-line")).to_contain_text("No agent is available yet")  # nobody working: no minutes
     expect(chat.locator(".log")).to_contain_text("Is the authorization approved?")
 
     agent = open_as("ana", "/agent/")
