@@ -106,6 +106,16 @@ def record_activity(user: User, chat: Chat, *, now: datetime, outbox: Outbox) ->
         announce_idle_cleared(chat, outbox)
 
 
+def confirm_active(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbox) -> None:
+    """The provider's "I'm still here" (an `active` frame): activity for the idle ladder, like typing.
+
+    Nothing is relayed or stored but the restarted idle clock (and `idle.cleared` after a warning).
+    """
+    chat = check_may_write(user, with_write_refusal(Chat.objects.filter(public_id=chat_id), user).first())
+    if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:
+        record_activity(user, chat, now=now, outbox=outbox)
+
+
 def announce_idle_cleared(chat: Chat, outbox: Outbox) -> None:
     """After a warning, chatter activity clears it: say so, so pages drop their countdown."""
     if chat.idle_steps_done:

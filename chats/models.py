@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -257,3 +258,24 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}#{self.public_id}"
+
+
+class PostChatCheck(models.Model):
+    """The provider's answer after a chat: was the question resolved (and an optional 1-5 rating).
+
+    Once per chat; no free text and no PHI. Feeds the metrics beside FCR (transcripts/metrics.py).
+    """
+
+    chat = models.OneToOneField(Chat, on_delete=models.CASCADE, primary_key=True, related_name="post_chat_check")
+    resolved = models.BooleanField()
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="post_chat_check_rating_1_5"
+            )
+        ]

@@ -19,6 +19,7 @@ from chats.hours import Schedule
 from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, TransactionType
 from chats.outbox import Outbox
 from chats.redaction import redact
+from chats.same_patient import PatientMismatch, ask_again
 from chats.transcript import append_entry, append_event
 
 MAX_NAME = 100
@@ -251,8 +252,28 @@ def insert_chat(
         ).first()
         if existing is None:  # it ended between our insert and this read: try once more
             return insert_chat(provider, chat, request, now=now, outbox=outbox)
-        return existing, False
+        return asked_again(provider, existing, request, now=now, outbox=outbox), False
     return chat, True
+
+
+def asked_again(provider: User, chat: Chat, request: ChatRequest, *, now: datetime, outbox: Outbox) -> Chat:
+    """The open chat about this patient, with the new request delivered into it (chats.same_patient)."""
+    try:
+        return ask_again(
+            provider,
+            chat,
+            transaction_type=request.transaction_type,
+            first_name=request.first_name,
+            last_name=request.last_name,
+            dob=request.dob,
+            question=request.question,
+            now=now,
+            outbox=outbox,
+        )
+    except PatientMismatch as exc:
+        raise ChatRequestError(
+            409, "patient_mismatch", exc.message, field="member_id", case_number=chat.case_number
+        ) from None
 
 
 def record_refusal(provider: User, error: ChatRequestError, body: object, *, now: datetime) -> None:

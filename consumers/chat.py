@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from chats import groups
 from chats.frames import ack_frame
-from chats.messaging import ChatAccessError, relay_typing
+from chats.messaging import ChatAccessError, confirm_active, relay_typing
 from chats.snapshots import provider_replay
 from consumers import heads
 from consumers.base import ChatSocket
@@ -23,7 +23,14 @@ IDLE_TIMEOUT_CLOSE = 4408
 
 
 class ChatConsumer(ChatSocket):
-    handlers = {"message": "on_message", "typing": "on_typing", "end": "on_end", "sync": "on_sync", "ping": "on_ping"}
+    handlers = {
+        "message": "on_message",
+        "typing": "on_typing",
+        "end": "on_end",
+        "sync": "on_sync",
+        "ping": "on_ping",
+        "active": "on_active",
+    }
     own_roles = frozenset({"provider"})
 
     async def connect(self) -> None:
@@ -68,6 +75,13 @@ class ChatConsumer(ChatSocket):
 
     async def on_typing(self, frame: dict) -> None:
         await self.db(relay_typing, self.user, self.chat_id)
+        await self.touch_session()
+
+    async def on_active(self, frame: dict) -> None:
+        """Extension: "I'm still here" on an idle warning; restarts the idle clock as typing does."""
+        if set(frame) != {"type"}:
+            raise FrameError("bad_frame", "An active frame has no other fields.")
+        await self.db(confirm_active, self.user, self.chat_id)
         await self.touch_session()
 
     async def on_end(self, frame: dict) -> None:

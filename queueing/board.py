@@ -3,6 +3,7 @@
 Estimated wait (seconds) for the chat at position p (1 = next):
     F = free slots of available agents, C = total slots of available agents,
     H = mean handle time (first accept to close) of the last 20 chats served, 300 s before any.
+    C == 0  -> None (no agent is available: nothing to estimate from)
     p <= F  -> 0 (an agent has room now)
     else    -> (p - F) * H / max(C, 1)    (slots free up at C/H chats per second)
 so the estimate moves whenever the queue, the agents' status or their load moves.
@@ -57,7 +58,10 @@ def mean_handle_seconds() -> float:
     return sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
 
 
-def estimate_wait(position: int, capacity: Capacity, handle_seconds: float) -> int:
+def estimate_wait(position: int, capacity: Capacity, handle_seconds: float) -> int | None:
+    """Seconds, or None when no agent is available at all (no estimate: nobody is working yet)."""
+    if capacity.total == 0:
+        return None
     if position <= capacity.free:
         return 0
     return round((position - capacity.free) * handle_seconds / max(capacity.total, 1))

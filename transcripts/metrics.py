@@ -8,6 +8,9 @@ A chat counts in the range when it was *requested* in [start, end). For each gro
 - wait: requested_at -> first_accepted_at of answered chats, seconds, p50 and p90;
 - handle: first_accepted_at -> closed_at of answered, ended chats, seconds, p50 and mean;
 - fcr_rate: of answered, ended chats, the share closed `resolved` with no transfer;
+- provider_checks: after-chat answers from providers ("Was your question resolved?");
+  provider_resolved_rate: the share of those answered yes; provider_rating_mean: the mean of the
+  optional 1-5 ratings given (None without any) — the provider's own view beside FCR;
 - idle_warnings: `idle_warning` transcript events;  idle_timeouts: chats ended `idle_timeout`;
 - transfers: sum of the chats' transfer counts;
 - by_hour: per local hour of the range, the chats waiting at its start (requested, not yet
@@ -43,6 +46,10 @@ FIGURES = (
     "idle_warnings",
     "idle_timeouts",
     "transfers",
+    # after the older columns, so CSV readers that count columns keep working
+    "provider_checks",
+    "provider_resolved_rate",
+    "provider_rating_mean",
 )
 
 
@@ -68,6 +75,8 @@ def figures(chats: Iterable[dict[str, Any]], refused: int | None, warnings: dict
     wait_values = [w for w in waits if w is not None]
     handle_values = [h for h in handles if h is not None]
     resolved = [r for r in closed if r["disposition"] == Disposition.RESOLVED and r["transfer_count"] == 0]
+    checks = [r for r in rows if r.get("post_chat_check__resolved") is not None]
+    ratings = [r["post_chat_check__rating"] for r in checks if r.get("post_chat_check__rating") is not None]
     return {
         "requested": len(rows),
         "answered": len(answered),
@@ -78,6 +87,11 @@ def figures(chats: Iterable[dict[str, Any]], refused: int | None, warnings: dict
         "handle_p50_seconds": percentile(handle_values, 50),
         "handle_mean_seconds": round(sum(handle_values) / len(handle_values), 1) if handle_values else None,
         "fcr_rate": round(len(resolved) / len(closed), 4) if closed else None,
+        "provider_checks": len(checks),
+        "provider_resolved_rate": (
+            round(sum(1 for r in checks if r["post_chat_check__resolved"]) / len(checks), 4) if checks else None
+        ),
+        "provider_rating_mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
         "idle_warnings": sum(warnings.get(r["id"], 0) for r in rows),
         "idle_timeouts": sum(1 for r in rows if r["close_reason"] == CloseReason.IDLE_TIMEOUT),
         "transfers": sum(r["transfer_count"] for r in rows),
@@ -138,6 +152,8 @@ def compute_metrics(start: datetime, end: datetime, zone: ZoneInfo | None = None
             "close_reason",
             "disposition",
             "transfer_count",
+            "post_chat_check__resolved",
+            "post_chat_check__rating",
         )
     ]
     warnings = dict(

@@ -7,6 +7,7 @@ the outside contract (HTTP API and sockets). Views only authorize and hand the p
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from chats.models import Disposition, TransactionType
 from queueing.models import CannedReply
@@ -56,6 +58,8 @@ def provider_chat(request: HttpRequest, portal_origins: list[str] | None = None)
             "phone": settings.SERVICE_CENTER_PHONE,
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "portal_origins": portal_origins,  # set when opened by the portal's widget (web/portal_views.py)
+            # the date picker offers no future date: the API takes dates before today (UTC) only
+            "latest_dob": (timezone.now().date() - timedelta(days=1)).isoformat(),
         },
     )
 

@@ -28,7 +28,7 @@ def test_whole_chat_provider_agent_supervisor(open_as, server):
     case_number = chat.locator(".case-number").inner_text()
     assert re.search(r"\d", case_number)
     expect(chat.locator(".status-line")).to_contain_text("number 1 in the queue")
-    expect(chat.locator(".status-line")).to_contain_text("wait")
+    expect(chat.locator(".status-line")).to_contain_text("No agent is available yet")  # nobody working: no minutes
     expect(chat.locator(".log")).to_contain_text("Is the authorization approved?")
 
     agent = open_as("ana", "/agent/")
@@ -88,7 +88,7 @@ def test_same_patient_brings_the_open_chat_forward(open_as):
     again = start_chat(provider, "M-SAME-1")
     expect(again.locator(".case-number")).to_have_text(case_number)
     expect(again.locator(".log")).to_contain_text("already have a chat open about this patient")
-    assert provider.locator("[role=tab]").count() == 3  # New chat + two patients
+    assert provider.locator("[role=tab]").count() == 4  # New chat, My chats + two patients
     for panel in provider.locator(".chat-panel").all():
         panel_id = panel.get_attribute("id")
         provider.locator(f"[aria-controls='{panel_id}']").click()

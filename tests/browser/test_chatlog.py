@@ -82,8 +82,9 @@ def test_masked_text_replaces_the_senders_copy_with_a_notice(open_as):
     acks: list[str] = []
     provider.on("websocket", lambda ws: ws.on("framereceived", lambda data: acks.append(str(data))))
     provider.reload()
-    chat = provider.locator(f".chat-panel[data-chat-id='{chat.get_attribute('data-chat-id')}']")
-    provider.locator("[role=tab]").nth(1).click()
+    chat_id = chat.get_attribute("data-chat-id")
+    chat = provider.locator(f".chat-panel[data-chat-id='{chat_id}']")
+    provider.locator(f"#tab-{chat_id}").click()  # restored from the server's list of open chats
     expect(chat.locator(".conn")).to_have_text("Connected")
     chat.locator(".composer-text").fill("Her SSN is 123-45-6789, please check.")
     chat.locator(".composer-text").press("Enter")

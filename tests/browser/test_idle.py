@@ -31,7 +31,7 @@ def test_idle_warnings_count_down_then_the_chat_ends(open_as):
 
     warning = chat.locator(".idle-warning")
     expect(warning).to_be_visible(timeout=10_000)
-    assert warning.get_attribute("aria-live") in ("assertive", "polite")
+    assert chat.locator(".idle-announce").get_attribute("aria-live") in ("assertive", "polite")  # said, not re-read
     expect(warning).to_contain_text("Are you still there?")
     countdown = chat.locator(".idle-countdown")
     first = seconds(countdown.inner_text())

@@ -108,7 +108,7 @@ async def test_waiting_providers_get_positions_and_estimates_that_move(provider,
     second = await request(other, "M2")
     p2, _, _ = await connect(other, second["ws_url"])
     state = await p2.type_("chat.state")
-    assert state["position"] == 2 and state["estimated_wait_seconds"] > 0
+    assert state["position"] == 2 and state["estimated_wait_seconds"] is None  # no agent is working yet
     await p2.drain()
     a, _, _ = await connect(agent, "/ws/agent/")
     await a.send({"type": "accept", "chat_id": first["chat_id"]})
@@ -122,12 +122,12 @@ async def test_waiting_providers_get_positions_and_estimates_that_move(provider,
 
 
 async def test_estimate_reflects_capacity_and_handle_time(provider, agent, settings):
-    """With no agent available every place waits; with free slots the head waits 0."""
+    """With no agent available there is no estimate; with free slots the head waits 0."""
     from queueing.board import Capacity, estimate_wait
 
     assert estimate_wait(1, Capacity(total=3, free=1), 300) == 0
     assert estimate_wait(2, Capacity(total=3, free=1), 300) == 100
-    assert estimate_wait(3, Capacity(total=0, free=0), 300) == 900
+    assert estimate_wait(3, Capacity(total=0, free=0), 300) is None  # nobody working: no invented minutes
 
 
 async def test_unanswered_offer_returns_to_the_front_and_the_agent_goes_away(provider, agent, settings):

@@ -1,6 +1,5 @@
 """Issue 19: what a hostile-but-authorized probe of a running server found, each as a regression
-test through the real stack (HTTP client, the ASGI app's sockets). Marked postgres_too: they run
-again in the PostgreSQL pass.
+test through the real stack (HTTP client, the ASGI app's sockets), on PostgreSQL like every test.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from asgiref.sync import sync_to_async
 
 from tests.chats.test_sockets import active_chat
 from tests.conftest import chat_body, connect, logged_in_client, open_chat_for
-
-pytestmark = [pytest.mark.postgres_too]
 
 SURROGATE = "x\ud800y"
 

@@ -81,11 +81,14 @@ def floor(provider, agent, agent2):
     Refusal.objects.create(code="closed", transaction_type="add_on", at=at(4))
 
 
-def figures(requested, answered, abandoned, refused, w50, w90, h50, hmean, fcr, warnings, timeouts, transfers):
+def figures(requested, answered, abandoned, refused, w50, w90, h50, hmean, fcr, warnings, timeouts, transfers,
+            checks=0, resolved_rate=None, rating_mean=None):  # fmt: skip
     return {
         "requested": requested, "answered": answered, "abandoned": abandoned, "refused": refused,
         "wait_p50_seconds": w50, "wait_p90_seconds": w90, "handle_p50_seconds": h50, "handle_mean_seconds": hmean,
-        "fcr_rate": fcr, "idle_warnings": warnings, "idle_timeouts": timeouts, "transfers": transfers,
+        "fcr_rate": fcr, "provider_checks": checks, "provider_resolved_rate": resolved_rate,
+        "provider_rating_mean": rating_mean, "idle_warnings": warnings, "idle_timeouts": timeouts,
+        "transfers": transfers,
     }  # fmt: skip
 
 
@@ -127,7 +130,25 @@ def test_csv_has_one_row_per_group(floor, supervisor):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:4] == ["scope", "key", "requested", "answered"]
-    assert rows[1] == ["overall", "", "6", "5", "1", "2", "60.0", "120.0", "600.0", "600.0", "0.25", "2", "1", "1"]
+    assert rows[1] == [
+        "overall",
+        "",
+        "6",
+        "5",
+        "1",
+        "2",
+        "60.0",
+        "120.0",
+        "600.0",
+        "600.0",
+        "0.25",
+        "2",
+        "1",
+        "1",
+        "0",
+        "",
+        "",
+    ]
     assert [row[:2] for row in rows[2:]] == [
         ["agent", "ana"], ["agent", "ben"], ["transaction_type", "add_on"], ["transaction_type", "new_referral"],
         ["transaction_type", "restaff"], ["transaction_type", "status_inquiry"],

@@ -401,6 +401,9 @@
       case "idle.warning":
         if (chat) chat.showIdle(frame.number, frame.seconds_left);
         break;
+      case "idle.cleared": // the provider typed or chose "I'm still here"
+        if (chat) chat.clearIdle();
+        break;
       case "ended":
         if (chat) chat.end(frame.reason);
         break;

@@ -6,12 +6,12 @@
   var el = C.el;
   var root = document.getElementById("provider");
   var phone = root.getAttribute("data-phone");
-  var STORE_KEY = "clickchat.provider.chats";
   var REASONS = {
     idle_timeout: "The chat ended because there was no reply for a while.",
     agent_closed: "The agent closed the chat.",
     chatter_ended: "You ended the chat.",
   };
+  var IDLE_ANNOUNCE_AT = [60, 10]; // seconds left at which the countdown is announced (besides its start)
   var FIELDS = ["transaction_type", "location", "member_id", "first_name", "last_name", "dob", "reference",
     "discharge_within_24h", "question"];
   var chats = {}; // chat_id -> Chat
@@ -107,7 +107,53 @@
     onSelect: function (tab) {
       var badge = tab.querySelector(".badge");
       if (badge) badge.remove();
+      if (tab.id === "tab-mine") loadMine();
     },
+  });
+
+  // --- My chats: case number, patient, type, status, agent, last activity (no transcript bodies) ---
+
+  var STATUS_WORDS = { waiting: "Waiting for an agent", active: "Open", ended: "Ended" };
+
+  function loadMine() {
+    var query = "?status=" + encodeURIComponent(document.getElementById("mine-status").value) +
+      "&q=" + encodeURIComponent(document.getElementById("mine-q").value.trim());
+    var summary = document.getElementById("mine-summary");
+    var body = document.querySelector("#mine-table tbody");
+    summary.textContent = "Loading your chats…";
+    fetch("/api/chats/" + query, { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+      .then(function (reply) {
+        C.clear(body);
+        if (!reply.ok) {
+          summary.textContent = (reply.data.error && reply.data.error.message) || "Your chats could not be listed.";
+          return;
+        }
+        var rows = reply.data.chats || [];
+        rows.forEach(function (row) {
+          var caseCell = chats[row.chat_id] && !chats[row.chat_id].ended
+            ? el("button", { type: "button", className: "link", text: row.case_number,
+              "aria-label": "Open the chat of case " + row.case_number,
+              onclick: function () { tabList.select(chats[row.chat_id].tab); chats[row.chat_id].tab.focus(); } })
+            : el("span", { text: row.case_number });
+          body.appendChild(el("tr", { "data-chat-id": row.chat_id }, [
+            el("td", {}, [caseCell]),
+            el("td", { text: row.patient.first_name + " " + row.patient.last_name + " (" + row.patient.member_id + ")" }),
+            el("td", { text: row.transaction_type_label }),
+            el("td", { text: STATUS_WORDS[row.status] || row.status }),
+            el("td", { text: row.agent || "—" }),
+            el("td", {}, [el("time", { datetime: row.last_activity, text: new Date(row.last_activity).toLocaleString() })]),
+          ]));
+        });
+        summary.textContent = rows.length ? rows.length + " chat" + (rows.length === 1 ? "" : "s") + "." : "No chats match.";
+      })
+      .catch(function () {
+        summary.textContent = "Your chats could not be listed. Check your connection and try again.";
+      });
+  }
+  document.getElementById("mine-filter").addEventListener("submit", function (event) {
+    event.preventDefault();
+    loadMine();
   });
 
   // --- the pre-chat form -------------------------------------------------------------------------
@@ -117,6 +163,8 @@
       document.getElementById("e-" + name).textContent = "";
       document.getElementById("f-" + name).removeAttribute("aria-invalid");
     });
+    document.getElementById("h-transaction_type").hidden = false;
+    document.getElementById("f-transaction_type").setAttribute("aria-describedby", "e-transaction_type h-transaction_type");
     var formError = document.getElementById("form-error");
     formError.hidden = true;
     formError.textContent = "";
@@ -129,18 +177,89 @@
     return FIELDS.indexOf(field) >= 0 ? field : null;
   }
 
-  function showError(error) {
-    var field = fieldOf(error);
-    if (field) {
-      document.getElementById("e-" + field).textContent = error.message;
+  var PLAIN = { // the API's wording of a field problem, in the words of the form
+    transaction_type: "Choose what you need help with.",
+    member_id: "Enter the patient's member id.",
+    first_name: "Enter the patient's first name.",
+    last_name: "Enter the patient's last name.",
+    dob: "Enter the patient's date of birth.",
+    reference: "A status inquiry needs the intake id or authorization number.",
+    location: "Choose a location.",
+  };
+
+  /** An API error in plain words: the API's own sentence when it is already written for people. */
+  function plainMessage(field, error) {
+    var text = error.message || "";
+    if (error.code === "new_referral_not_allowed" || error.code === "patient_mismatch" ||
+      error.code === "location_not_allowed" || error.code === "location_inactive") return text;
+    if (/ is required\.$/.test(text) && PLAIN[field]) return PLAIN[field];
+    if (field === "dob") return /past/.test(text) ? "The date of birth must be in the past." : PLAIN.dob;
+    if (/control characters/.test(text)) return "Remove the special characters from this field.";
+    var longer = text.match(/longer than (\d+) characters/);
+    if (longer) return "This is too long: use at most " + longer[1] + " characters.";
+    if (/must be text|must be true or false/.test(text) && PLAIN[field]) return PLAIN[field];
+    return text;
+  }
+
+  /** Show every problem at once, each next to its field; focus the first. */
+  function showErrors(errors) {
+    var first = null;
+    var general = [];
+    errors.forEach(function (error) {
+      var field = fieldOf(error);
+      if (!field) {
+        general.push(error.message);
+        return;
+      }
+      document.getElementById("e-" + field).textContent = plainMessage(field, error);
       var input = document.getElementById("f-" + field);
       input.setAttribute("aria-invalid", "true");
-      input.focus();
-    } else {
-      var formError = document.getElementById("form-error");
-      formError.textContent = error.message;
+      if (field === "transaction_type" && error.code === "new_referral_not_allowed") {
+        document.getElementById("h-transaction_type").hidden = true; // the error says it: say it once
+        input.setAttribute("aria-describedby", "e-transaction_type");
+      }
+      if (!first) first = input;
+    });
+    var formError = document.getElementById("form-error");
+    var marked = errors.length - general.length;
+    var summary = general.slice();
+    if (marked > 1) summary.push("Please correct the " + marked + " fields marked below.");
+    if (summary.length) {
+      formError.textContent = summary.join(" ");
       formError.hidden = false;
     }
+    if (first) first.focus();
+    else if (summary.length) formError.focus();
+  }
+
+  function showError(error) {
+    showErrors([error]);
+  }
+
+  /** Local date "YYYY-MM-DD" (the date picker's format). */
+  function isoDate(date) {
+    return date.getFullYear() + "-" + String(date.getMonth() + 1).padStart(2, "0") + "-" + String(date.getDate()).padStart(2, "0");
+  }
+
+  /** The form's own checks, all at once, before asking the API (which names only its first problem). */
+  function formProblems(body) {
+    var problems = [];
+    if (!body.transaction_type) problems.push({ field: "transaction_type", message: PLAIN.transaction_type });
+    else if (body.transaction_type === "new_referral") {
+      problems.push({ field: "transaction_type", code: "new_referral_not_allowed",
+        message: "New referrals cannot be made by chat. Submit the referral through the portal's referral form, " +
+          "or call the care and service center at " + phone + "." });
+    }
+    ["member_id", "first_name", "last_name"].forEach(function (name) {
+      if (!body.patient[name]) problems.push({ field: name, message: PLAIN[name] });
+    });
+    var dob = body.patient.dob;
+    var latest = document.getElementById("f-dob").getAttribute("max");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dob)) problems.push({ field: "dob", message: PLAIN.dob });
+    else if (dob > (latest || isoDate(new Date()))) problems.push({ field: "dob", message: "The date of birth must be in the past." });
+    else if (dob < "1900-01-01") problems.push({ field: "dob", message: "Check the year of the date of birth." });
+    if (body.transaction_type === "status_inquiry" && !body.reference) problems.push({ field: "reference", message: PLAIN.reference });
+    return problems;
   }
 
   function syncTypeToLocation() {
@@ -173,8 +292,9 @@
       discharge_within_24h: document.getElementById("f-discharge_within_24h").checked,
       question: value("question"),
     };
-    if (!body.transaction_type) {
-      showError({ field: "transaction_type", message: "Choose what you need help with." });
+    var problems = formProblems(body);
+    if (problems.length) {
+      showErrors(problems);
       return;
     }
     var button = document.getElementById("start-chat");
@@ -191,11 +311,14 @@
       .then(function (reply) {
         button.disabled = false;
         if (reply.status === 200 || reply.status === 201) {
-          var label = body.patient.first_name + " " + body.patient.last_name;
           var existing = chats[reply.data.chat_id];
           var chat = existing || openChat({ chat_id: reply.data.chat_id, case_number: reply.data.case_number,
-            ws_url: reply.data.ws_url, label: label, member_id: body.patient.member_id });
-          if (existing || reply.status === 200) chat.note("You already have a chat open about this patient: here it is.");
+            ws_url: reply.data.ws_url, patient: body.patient, location: body.location,
+            transaction_type: body.transaction_type });
+          if (existing || reply.status === 200) {
+            chat.note("You already have a chat open about this patient, so your new request was added to it" +
+              (body.question ? " and your question was sent to the agent." : "."));
+          }
           tabList.select(chat.tab);
           chat.text.focus();
           form.reset();
@@ -215,23 +338,19 @@
 
   // --- one chat ------------------------------------------------------------------------------------
 
-  function stored() {
-    try {
-      return JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "[]");
-    } catch (err) {
-      return [];
-    }
-  }
-
-  function store() {
-    var list = Object.keys(chats).filter(function (id) { return !chats[id].ended; }).map(function (id) {
-      return chats[id].info;
-    });
-    try {
-      window.sessionStorage.setItem(STORE_KEY, JSON.stringify(list));
-    } catch (err) {
-      /* private mode: chats just do not survive a reload */
-    }
+  /** The provider's open chats, from the server: they come back as tabs on every page load. */
+  function loadOpenChats() {
+    return fetch("/api/chats/?status=open", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { chats: [] }; })
+      .then(function (data) {
+        (data.chats || []).slice().reverse().forEach(function (row) {
+          if (!chats[row.chat_id]) openChat(row);
+        });
+        root.setAttribute("data-restored", String((data.chats || []).length));
+      })
+      .catch(function () {
+        root.setAttribute("data-restored", "0");
+      });
   }
 
   function Chat(info) {
@@ -239,10 +358,11 @@
     this.info = info;
     this.ended = false;
     var id = info.chat_id;
+    var label = info.patient.first_name + " " + info.patient.last_name;
     var panel = C.chatPanel("chat-panel-template", id);
     this.panel = panel;
     this.q = function (sel) { return panel.querySelector(sel); };
-    this.q(".patient").textContent = info.label;
+    this.q(".patient").textContent = label;
     this.q(".case-number").textContent = info.case_number;
     this.text = this.q(".composer-text");
     this.text.id = "msg-" + id;
@@ -250,7 +370,7 @@
     this.q(".composer-label").setAttribute("for", this.text.id);
     this.tab = el("button", { type: "button", role: "tab", id: "tab-" + id, "aria-controls": panel.id,
       "aria-selected": "false", className: "tab", tabindex: "-1" }, [
-      el("span", { text: info.label }), el("span", { className: "tab-case", text: " · " + info.case_number }),
+      el("span", { text: label }), el("span", { className: "tab-case", text: " · " + info.case_number }),
     ]);
     tabs.appendChild(this.tab);
     document.getElementById("chat-panels").appendChild(panel);
@@ -277,7 +397,13 @@
       }
     });
     this.text.addEventListener("input", function () {
-      if (self.log.typed()) self.clearIdle();
+      if (self.log.typed()) self.clearIdle(false);
+    });
+    this.q(".still-here").addEventListener("click", function () {
+      if (self.socket.send({ type: "active" })) self.clearIdle(true);
+    });
+    this.q(".retry").addEventListener("click", function () {
+      self.socket.reconnectNow();
     });
     var endButton = this.q(".end");
     endButton.addEventListener("click", function () {
@@ -319,6 +445,8 @@
   };
 
   Chat.prototype.onStatus = function (status) {
+    if (this.ended) status = "closed"; // an ended chat has no connection to speak of
+    this.q(".retry").hidden = status !== "reconnecting";
     var labels = { connecting: "Connecting…", open: "Connected", reconnecting: "Connection lost: reconnecting…", closed: "" };
     var conn = this.q(".conn");
     conn.textContent = labels[status] || "";
@@ -332,6 +460,7 @@
         this.q(".case-number").textContent = frame.case_number;
         if (frame.status === "waiting") this.showQueue(frame.position, frame.estimated_wait_seconds);
         else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "An agent has your chat.");
+        if (frame.idle_warnings && typeof frame.idle_seconds_left === "number") this.showIdle(frame.idle_warnings, frame.idle_seconds_left);
         break;
       case "queue":
         this.showQueue(frame.position, frame.estimated_wait_seconds);
@@ -358,6 +487,9 @@
       case "idle.warning":
         this.showIdle(frame.number, frame.seconds_left);
         break;
+      case "idle.cleared":
+        this.clearIdle(false);
+        break;
       case "ended":
         this.end(frame.reason, frame.case_number);
         break;
@@ -372,8 +504,10 @@
   Chat.prototype.showQueue = function (position, wait) {
     if (!position) return;
     var minutes = Math.ceil((wait || 0) / 60);
-    this.setStatus("You are number " + position + " in the queue. " +
-      (wait ? "Estimated wait: about " + minutes + " minute" + (minutes === 1 ? "" : "s") + "." : "An agent should join shortly."));
+    var estimate = wait === null || wait === undefined
+      ? "No agent is available yet: an agent will join as soon as one starts working."
+      : wait ? "Estimated wait: about " + minutes + " minute" + (minutes === 1 ? "" : "s") + "." : "An agent should join shortly.";
+    this.setStatus("You are number " + position + " in the queue. " + estimate);
     this.panel.setAttribute("data-position", String(position));
   };
 
@@ -382,7 +516,7 @@
     if (!text || this.ended) return;
     this.log.send(text);
     this.text.value = "";
-    this.clearIdle();
+    this.clearIdle(false);
   };
 
   Chat.prototype.onError = function (frame) {
@@ -390,43 +524,163 @@
     if (frame.code !== "bad_frame") this.setStatus(frame.message);
   };
 
+  /** Whether this chat's panel is the one shown. */
+  Chat.prototype.selected = function () {
+    return this.tab.getAttribute("aria-selected") === "true";
+  };
+
+  /**
+   * An idle warning (WCAG 2.2.1): announced once, then at 60 s and 10 s left (the visible countdown
+   * itself is not live); focus moves to the warning, and back when "I'm still here" clears it.
+   */
   Chat.prototype.showIdle = function (number, secondsLeft) {
     var box = this.q(".idle-warning");
     var deadline = Date.now() + secondsLeft * 1000;
     var countdown = this.q(".idle-countdown");
-    box.hidden = false;
-    this.q(".idle-text").textContent = (number >= 2 ? "Final warning: " : "Are you still there? ") +
-      "This chat will end for inactivity unless you send a message.";
+    var announce = this.q(".idle-announce");
+    var lead = number >= 2 ? "Final warning: " : "Are you still there? ";
+    this.q(".idle-title").textContent = number >= 2 ? "Final warning" : "Are you still there?";
+    this.q(".idle-text").textContent =
+      "This chat will end for inactivity unless you type, send a message or choose \u201cI'm still here\u201d.";
+    var pending = IDLE_ANNOUNCE_AT.filter(function (at) { return at < secondsLeft; });
+    announce.textContent = lead + "This chat ends for inactivity in " + C.duration(secondsLeft) +
+      " unless you type, send a message or choose I'm still here.";
     var tick = function () {
-      countdown.textContent = C.duration((deadline - Date.now()) / 1000);
+      var left = (deadline - Date.now()) / 1000;
+      countdown.textContent = C.duration(left);
+      if (pending.length && left <= pending[0]) {
+        var at = pending.shift();
+        announce.textContent = (at >= 60 ? "1 minute" : at + " seconds") + " left before this chat ends for inactivity.";
+      }
     };
     tick();
     window.clearInterval(this.idleTimer);
     this.idleTimer = window.setInterval(tick, 1000);
+    var wasHidden = box.hidden;
+    box.hidden = false;
+    if (wasHidden && this.selected()) {
+      var active = document.activeElement;
+      this.focusBack = active && active !== document.body && !box.contains(active) ? active : null;
+      box.focus();
+    }
+    if (!this.selected() && !this.tab.querySelector(".idle-mark")) {
+      this.tab.appendChild(el("span", { className: "idle-mark", text: "idle warning" }));
+    }
+    this.panel.setAttribute("data-idle", String(number));
   };
 
-  Chat.prototype.clearIdle = function () {
+  /** The warning is over (activity, or the chat ended); `restore` puts focus back where it was. */
+  Chat.prototype.clearIdle = function (restore) {
     window.clearInterval(this.idleTimer);
-    this.q(".idle-warning").hidden = true;
+    var box = this.q(".idle-warning");
+    var hadFocus = box.contains(document.activeElement);
+    box.hidden = true;
+    this.q(".idle-announce").textContent = "";
+    this.panel.removeAttribute("data-idle");
+    var mark = this.tab.querySelector(".idle-mark");
+    if (mark) mark.remove();
+    if ((restore || hadFocus) && !this.ended) {
+      var back = this.focusBack && document.body.contains(this.focusBack) && !this.focusBack.closest("[hidden]")
+        ? this.focusBack : this.text;
+      back.focus();
+    }
+    this.focusBack = null;
   };
 
   Chat.prototype.end = function (reason, caseNumber) {
     if (this.ended) return;
+    var self = this;
+    var focusInside = this.panel.contains(document.activeElement) || document.activeElement === document.body;
     this.ended = true;
-    this.clearIdle();
+    this.clearIdle(false);
     this.socket.stop();
+    this.onStatus("closed");
     this.log.stopTyping();
     var box = this.q(".ended");
     C.clear(box);
-    box.appendChild(el("h3", { text: "This chat has ended" }));
+    var heading = el("h3", { text: "This chat has ended", tabindex: "-1" });
+    box.appendChild(heading);
     box.appendChild(el("p", { text: REASONS[reason] || "The chat is over." }));
     box.appendChild(el("p", {}, ["Your case number is ", el("strong", { text: caseNumber || this.info.case_number }),
       ". Quote it if you call the care and service center at " + phone + "."]));
+    box.appendChild(this.checkForm());
+    box.appendChild(el("button", { type: "button", className: "again", text: "Start a new chat about this patient",
+      onclick: function () { self.startAgain(); } }));
     box.hidden = false;
     this.setStatus("Chat ended.");
     this.q(".composer").hidden = true;
+    this.tab.classList.add("ended");
     this.panel.setAttribute("data-ended", reason || "ended");
-    store();
+    if (focusInside && this.selected()) heading.focus(); // not the page body: where the chat's end is said
+  };
+
+  /** "Was your question resolved?" yes/no and an optional 1-5 rating, sent once (no free text). */
+  Chat.prototype.checkForm = function () {
+    var id = this.info.chat_id;
+    var radio = function (name, value, text) {
+      return el("label", { className: "choice" }, [el("input", { type: "radio", name: name + "-" + id, value: value }), " " + text]);
+    };
+    var ratings = [["1", "1 (poor)"], ["2", "2"], ["3", "3"], ["4", "4"], ["5", "5 (excellent)"]];
+    var error = el("p", { className: "field-error", id: "check-error-" + id });
+    var result = el("p", { className: "check-result", role: "status" });
+    var resolvedSet = el("fieldset", { "aria-describedby": error.id }, [el("legend", { text: "Was your question resolved?" }),
+      radio("resolved", "yes", "Yes"), radio("resolved", "no", "No")]);
+    var ratingSet = el("fieldset", {}, [el("legend", { text: "How would you rate this chat? (optional)" })]
+      .concat(ratings.map(function (r) { return radio("rating", r[0], r[1]); })));
+    var button = el("button", { type: "submit", text: "Send answer" });
+    var checkForm = el("form", { className: "post-check", "aria-label": "After the chat" }, [resolvedSet, error, ratingSet, button, result]);
+    checkForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var chosen = function (name) {
+        var input = checkForm.querySelector("input[name='" + name + "-" + id + "']:checked");
+        return input ? input.value : null;
+      };
+      error.textContent = "";
+      if (!chosen("resolved")) {
+        error.textContent = "Choose yes or no.";
+        resolvedSet.querySelector("input").focus();
+        return;
+      }
+      var body = { resolved: chosen("resolved") === "yes" };
+      if (chosen("rating")) body.rating = Number(chosen("rating"));
+      button.disabled = true;
+      fetch("/api/chats/" + id + "/check/", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrfToken() }, body: JSON.stringify(body),
+      })
+        .then(function (r) { return r.json().catch(function () { return {}; }).then(function (d) { return { status: r.status, data: d }; }); })
+        .then(function (reply) {
+          if (reply.status === 201 || (reply.data.error && reply.data.error.code === "already_answered")) {
+            resolvedSet.hidden = true;
+            ratingSet.hidden = true;
+            button.hidden = true;
+            result.textContent = "Thank you: your answer was recorded.";
+            return;
+          }
+          button.disabled = false;
+          error.textContent = (reply.data.error && reply.data.error.message) || "Your answer could not be sent. Try again.";
+        })
+        .catch(function () {
+          button.disabled = false;
+          error.textContent = "Your answer could not be sent. Check your connection and try again.";
+        });
+    });
+    return checkForm;
+  };
+
+  /** The pre-chat form, filled in with this chat's patient and location, ready for a new question. */
+  Chat.prototype.startAgain = function () {
+    var p = this.info.patient;
+    form.reset();
+    clearErrors();
+    ["member_id", "first_name", "last_name", "dob"].forEach(function (name) {
+      document.getElementById("f-" + name).value = p[name] || "";
+    });
+    var location = document.getElementById("f-location");
+    if (this.info.location) location.value = this.info.location;
+    syncTypeToLocation();
+    tabList.select(newTab);
+    document.getElementById("f-transaction_type").focus();
   };
 
   Chat.prototype.onFinal = function (code, why) {
@@ -438,7 +692,6 @@
   function openChat(info) {
     var chat = new Chat(info);
     chats[info.chat_id] = chat;
-    store();
     return chat;
   }
 
@@ -447,8 +700,6 @@
   syncTypeToLocation();
   loadHours();
   window.setInterval(loadHours, 60000);
-  stored().forEach(function (info) {
-    if (!chats[info.chat_id]) openChat(info);
-  });
+  loadOpenChats();
   window.clickchatProvider = { chats: chats };
 })();
