@@ -245,3 +245,29 @@ def test_console_and_floor_have_no_serious_axe_violation(open_as):
     close_from_console(panel)
     agent_accepts(agent, waiting)
     close_from_console(panel_of(agent, waiting))
+
+
+def test_back_to_queue_goes_to_another_agent_with_room(open_as, server):
+    """Ana returns a chat while Ben has room: Ben's console gets it, not Ana's again."""
+    server.user("ben", "agent", first_name="Ben", last_name="Agent")
+    ana, ben = open_as("ana", "/agent/"), open_as("ben", "/agent/")
+    for agent in (ana, ben):
+        agent.locator("#mute").check()
+    ana.locator("#status-toggle").click()
+    expect(ana.locator("#status-toggle")).to_have_attribute("aria-pressed", "true")
+    provider = open_as("paula", "/chat/")
+    first = case_of(start_chat(provider, "M-NU-11"))
+    expect(panel_of(ana, first)).to_have_count(1)
+    ben.locator("#status-toggle").click()
+    expect(ben.locator("#status-toggle")).to_have_attribute("aria-pressed", "true")
+    second = case_of(start_chat(provider, "M-NU-12"))
+    expect(panel_of(ben, second)).to_have_count(1)  # each holds one: Ana has no less room than Ben
+    panel_of(ana, first).get_by_role("button", name="Back to queue").click()
+    expect(panel_of(ben, first)).to_have_count(1)
+    expect(panel_of(ana, first)).to_have_count(0)
+    for agent in (ana, ben):
+        agent.locator("#status-toggle").click()
+        expect(agent.locator("#status-toggle")).to_have_attribute("aria-pressed", "false")
+    for case in (first, second):
+        ben.get_by_role("tab", name=re.compile(case)).click()
+        close_from_console(panel_of(ben, case))
