@@ -22,6 +22,10 @@ class CannedReplyForm(forms.ModelForm):
         model = CannedReply
         fields = ["title", "shortcut", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {
+            "title": {"required": "Give the reply a title."},
+            "text": {"required": "Write the reply's text."},
+        }
         help_texts = {"shortcut": "Optional: / and up to 19 letters, digits, - or _ (agents type it, then Tab)."}
 
     def clean_title(self) -> str:
