@@ -89,6 +89,14 @@ class Chat(models.Model):
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
     transfer_count = models.PositiveSmallIntegerField(default=0)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who last sent the chat back to the queue: it is not offered straight back to them",
+    )
 
     # Idle ladder: the chatter's idle clock and how many steps of it have fired.
     idle_since = models.DateTimeField(null=True, blank=True)

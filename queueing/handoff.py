@@ -17,6 +17,7 @@ from chats.transcript import append_event, lock_chat
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since
+from queueing.returns import remember_returner
 from queueing.routing import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
 
 
@@ -72,6 +73,8 @@ def transfer(
         chat.transfer_count += 1
         chat.save(update_fields=["transfer_count"])
         if target is None:
+            remember_returner(chat, agent)
+            chat.save(update_fields=["returned_by"])
             put_back_in_queue(chat, queued_at=chat.requested_at)  # back to its original place
             text = f"{agent.display_name} returned the chat to the queue"
             append_event(chat, "transferred", text, now=now, outbox=outbox, actor=agent)

@@ -27,6 +27,7 @@ from chats.transcript import append_event, lock_chat, lock_existing_chat
 from queueing.board import publish_queue_changed
 from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since, heartbeat, mark_away, set_status
+from queueing.returns import skip_returner
 
 
 class QueueError(DomainError):
@@ -144,7 +145,8 @@ def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
         if not Chat.objects.filter(status=Status.WAITING).exists() or not agents_with_room(now).exists():
             break  # cheap read first: no write transaction when idle
         with transaction.atomic():
-            candidate = agents_with_room(now).values_list("pk", flat=True).first()
+            returned_by = Chat.objects.waiting_in_queue_order().values_list("returned_by_id", flat=True).first()
+            candidate = skip_returner(agents_with_room(now), returned_by).values_list("pk", flat=True).first()
             if candidate is None:
                 break
             presence = AgentPresence.objects.select_for_update(skip_locked=True).filter(pk=candidate).first()

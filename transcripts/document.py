@@ -68,6 +68,7 @@ def transcript_json(chat: Chat) -> dict[str, Any]:
         "opened_at": iso(chat.requested_at),
         "closed_at": iso(chat.closed_at),
         "close_reason": chat.close_reason or None,
+        "disposition": chat.disposition or None,  # extension: the PDF's header has it too
         "entries": [entry_json(entry) for entry in entries],
         "integrity": integrity_json(chat, check_integrity(chat, entries)),
     }

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from chats.frames import iso
@@ -18,7 +18,7 @@ from chats.models import AGENT_JOINED, Chat, Entry, TransactionType, parse_case_
 from transcripts.document import patient_json
 from transcripts.params import Page, ParamError
 
-FILTERS = ("case", "member_id", "agency", "agent", "transaction_type", "from", "to")
+FILTERS = ("case", "member_id", "patient", "agency", "agent", "transaction_type", "from", "to")
 
 
 def find_transcripts(
@@ -33,6 +33,9 @@ def find_transcripts(
         chats = chats.filter(pk=pk)
     if member_id := params.get("member_id", "").strip():
         chats = chats.filter(member_id=member_id)
+    if patient := params.get("patient", "").strip():
+        for word in patient.split()[:4]:  # every word in the first or last name: "ada love", "Lovelace"
+            chats = chats.filter(Q(patient_first_name__icontains=word) | Q(patient_last_name__icontains=word))
     if agency := params.get("agency", "").strip():
         chats = chats.filter(agency__name__iexact=agency)
     if ttype := params.get("transaction_type", "").strip():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import portal_views, views
+from web import canned_views, portal_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("supervisor/transcripts/<str:case_number>/", views.supervisor_transcript, name="supervisor-transcript"),
     path("supervisor/audit/", views.supervisor_audit, name="supervisor-audit"),
     path("supervisor/metrics/", views.supervisor_metrics, name="supervisor-metrics"),
+    path("supervisor/canned/", canned_views.canned_replies, name="supervisor-canned"),
 ]

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from chats.models import Disposition, TransactionType
+from chats.models import CloseReason, Disposition, Status, TransactionType
 from queueing.models import CannedReply
 
 HOME_BY_ROLE = {"provider": "/chat/", "agent": "/agent/", "supervisor": "/supervisor/"}
@@ -84,11 +84,28 @@ SUPERVISOR_PAGES = {
     "transcripts": "Transcripts",
     "audit": "Access audit",
     "metrics": "Metrics",
+    "canned": "Canned replies",
+}
+
+
+# What the supervisor pages show for the codes the API returns ("status_inquiry" -> "Status inquiry").
+CODE_LABELS = {
+    "transaction_type": dict(TransactionType.choices),
+    "close_reason": dict(CloseReason.choices),
+    "disposition": dict(Disposition.choices),
+    "status": dict(Status.choices),
+    "priority": {"normal": "Normal", "discharge_within_24h": "Discharge within 24 h"},
 }
 
 
 def supervisor_page(request: HttpRequest, page: str, **extra: Any) -> HttpResponse:
-    context = {"page": page, "page_title": SUPERVISOR_PAGES[page], "pages": SUPERVISOR_PAGES, **extra}
+    context = {
+        "page": page,
+        "page_title": SUPERVISOR_PAGES[page],
+        "pages": SUPERVISOR_PAGES,
+        "code_labels": CODE_LABELS,
+        **extra,
+    }
     return render(request, "web/supervisor.html", context)
 
 

@@ -24,6 +24,7 @@ def test_supervisor_reads_a_transcript_in_the_contract_shape(served_chat, superv
     assert set(body) == {
         "case_number", "chat_id", "patient", "transaction_type", "provider", "agents",
         "opened_at", "closed_at", "close_reason", "entries", "integrity",
+        "disposition",  # extension: the PDF's header has it too
     }  # fmt: skip
     assert body["case_number"] == served_chat.case_number and body["agents"] == ["Ana Tester"]
     assert body["patient"] == {"member_id": "M100", "first_name": "Ada", "last_name": "Lovelace", "dob": "1945-01-23"}

@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             )
             if is_provider and user.agency:
                 user.locations.set([ensure_location(user.agency, code, name) for code, name in DEMO_LOCATIONS])
+        call_command("seed_canned_replies", stdout=self.stdout)  # by name: accounts sits below queueing
         self.stdout.write(f"Demo logins (password for all: {password})")
         for username, role, source, first, last in DEMO_USERS:
             extra = f" via {source}" if source else ""

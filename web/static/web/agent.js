@@ -12,6 +12,8 @@
   var notice = document.getElementById("notice");
   var toggle = document.getElementById("status-toggle");
   var muteBox = document.getElementById("mute");
+  var toast = document.getElementById("offer-toast");
+  var me = root.getAttribute("data-me") || "";
   var chats = {}; // chat_id -> AgentChat
   var requested = {}; // chat_ids this agent asked for from the queue
   var queue = [];
@@ -55,6 +57,16 @@
     }
   }
 
+  /** A new offer: toast, title flash and sound; focus stays where the agent is typing. */
+  function announce(summary) {
+    var text = "New chat: case " + summary.case_number + " (" + summary.patient.first_name + " " + summary.patient.last_name + ").";
+    toast.textContent = text;
+    toast.hidden = false;
+    window.clearTimeout(announce.timer);
+    announce.timer = window.setTimeout(function () { toast.hidden = true; }, 8000);
+    flash("New chat: case " + summary.case_number);
+  }
+
   function flash(text) {
     var on = false;
     var rounds = 0;
@@ -91,7 +103,9 @@
   toggle.addEventListener("click", function () {
     socket.send({ type: "status", status: status === "available" ? "away" : "available" });
   });
+  var wantNext = false; // the next `assigned` answers the agent's own "Accept next chat"
   document.getElementById("accept-next").addEventListener("click", function () {
+    wantNext = true;
     socket.send({ type: "accept_next" });
   });
 
@@ -143,6 +157,8 @@
     this.id = id;
     this.unread = 0;
     this.ended = false;
+    this.seenSeq = summary.last_seq || 0; // entries up to here were there before this page saw the chat: never "new"
+    this.idleTimer = null;
     var panel = C.chatPanel("agent-panel-template", id);
     this.panel = panel;
     this.q = function (sel) { return panel.querySelector(sel); };
@@ -151,6 +167,7 @@
       typingText: "The provider is typing…",
       reader: "the provider",
       mine: function (role) { return role !== "provider"; },
+      me: me, // our own messages read "You", live and after a reload alike
       socket: function () { return socket; },
       syncFrame: function (after) { return { type: "sync", chat_id: id, after: after }; },
       messageFrame: function (clientId, text) { return { type: "message", chat_id: id, client_id: clientId, text: text }; },
@@ -281,7 +298,7 @@
   AgentChat.prototype.onEntry = function (frame, live) {
     if (frame.type !== "message" || frame.sender_role !== "provider") return;
     this.clearIdle();
-    if (live && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
+    if (live && frame.seq > this.seenSeq && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
   };
 
   AgentChat.prototype.sendText = function () {
@@ -292,13 +309,24 @@
   };
 
   AgentChat.prototype.showIdle = function (number, secondsLeft) {
+    var self = this;
+    var line = this.q(".idle-state");
+    var endsAt = secondsLeft ? Date.now() + secondsLeft * 1000 : null;
     this.idleMark.hidden = false;
     this.idleMark.textContent = "idle " + number;
-    this.q(".idle-state").textContent = "Provider idle: warning " + number + " of 2 sent" +
-      (secondsLeft ? ", chat ends in " + C.duration(secondsLeft) + " without a reply." : ".");
+    function render() {
+      var left = endsAt ? Math.max(0, Math.round((endsAt - Date.now()) / 1000)) : 0;
+      line.textContent = "Provider idle: warning " + number + " of 2 sent" +
+        (endsAt ? ", chat ends in " + C.duration(left) + " without a reply." : ".");
+      if (endsAt && left === 0) window.clearInterval(self.idleTimer);
+    }
+    window.clearInterval(this.idleTimer);
+    render();
+    if (endsAt) this.idleTimer = window.setInterval(render, 1000); // counts down on screen
   };
 
   AgentChat.prototype.clearIdle = function () {
+    window.clearInterval(this.idleTimer);
     this.idleMark.hidden = true;
     this.q(".idle-state").textContent = "";
   };
@@ -312,23 +340,35 @@
     this.panel.setAttribute("data-ended", reason || "ended");
     this.tab.classList.add("ended");
     var box = this.q(".ended");
+    var hadFocus = this.panel.contains(document.activeElement);
     C.clear(box);
     box.appendChild(el("p", {}, [(REASONS[reason] || "The chat has ended.") + " Case ", el("strong", { text: this.summary.case_number }), "."]));
-    box.appendChild(el("button", { type: "button", className: "secondary", text: "Dismiss", onclick: function () { self.remove(); } }));
+    var dismiss = el("button", { type: "button", className: "secondary dismiss", text: "Dismiss", onclick: function () { self.remove(); } });
+    box.appendChild(dismiss);
     box.hidden = false;
     this.q(".composer").hidden = true;
     this.q(".actions").hidden = true;
+    if (hadFocus) dismiss.focus(); // the focused control was hidden: focus goes to what comes next, not the page body
     showLoad();
   };
 
   AgentChat.prototype.remove = function () {
     var wasSelected = this.tab.getAttribute("aria-selected") === "true";
+    var hadFocus = this.panel.contains(document.activeElement) || this.tab === document.activeElement;
     this.tab.remove();
     this.panel.remove();
     delete chats[this.id];
     var rest = Object.keys(chats);
     if (wasSelected && rest.length) select(chats[rest[0]]);
     showLoad();
+    if (hadFocus) (rest.length ? chats[rest[0]].tab : toggle).focus(); // never lost to the page body
+  };
+
+  /** A chat offered while another is in front of the agent: marked, announced, not switched to. */
+  AgentChat.prototype.markNew = function () {
+    this.badge.hidden = false;
+    this.badge.textContent = "new";
+    this.badge.setAttribute("aria-label", "new chat");
   };
 
   function adopt(summary, offered) {
@@ -338,11 +378,15 @@
     } else {
       chat = new AgentChat(summary);
       chats[summary.chat_id] = chat;
-      if (Object.keys(chats).length === 1 || offered) select(chat);
-      if (offered && !requested[summary.chat_id]) {
-        flash("New chat: case " + summary.case_number);
-        say("New chat: case " + summary.case_number + ".");
+      var current = tabList.selected();
+      if (offered && wantNext) {
+        requested[summary.chat_id] = true;
+        wantNext = false;
       }
+      // Never switch under the agent's hands: a chat they did not ask for only opens when nothing else is open.
+      if (!current || requested[summary.chat_id]) select(chat);
+      else if (offered) chat.markNew();
+      if (offered && !requested[summary.chat_id]) announce(summary);
     }
     showLoad();
     return chat;

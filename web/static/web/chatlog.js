@@ -52,7 +52,7 @@
 
   /**
    * options: panel (the chat's panel: its .entries list, .log scroll box and .typing line),
-   * typingText, mine(role) -> bool, reader ("the agent"), socket() -> its ResilientSocket, how that
+   * typingText, mine(role) -> bool, me (the reader's display name: their stored messages read "You"), reader ("the agent"), socket() -> its ResilientSocket, how that
    * socket words frames: syncFrame(after), messageFrame(client_id, text), typingFrame(); and hooks
    * onEntry(frame, live), onAppend(item).
    */
@@ -109,7 +109,9 @@
       delete this.pending[frame.client_id];
       this.insert(this.confirm(mine, frame), frame.seq);
     } else if (frame.type === "message") {
-      this.insert(messageItem(frame.sender || "", this.o.mine(frame.sender_role), frame.at, frame.text), frame.seq);
+      var ours = this.o.mine(frame.sender_role);
+      var who = ours && this.o.me && frame.sender === this.o.me ? "You" : frame.sender || ""; // as send() labels it
+      this.insert(messageItem(who, ours, frame.at, frame.text), frame.seq);
       if (!this.o.mine(frame.sender_role)) this.stopTyping(); // their message is what they were typing
     } else {
       this.insert(eventItem(frame), frame.seq);

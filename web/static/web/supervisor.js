@@ -13,6 +13,18 @@
   var statusLine = document.getElementById("result-status");
   var SVG = "http://www.w3.org/2000/svg";
   var chartCount = 0;
+  var CODES = C.jsonData("code-labels") || {}; // {field: {code: label}}, from the server's choices
+  var ANY_CODE = {}; // code -> label, for codes that arrive as names (metrics keyed by transaction type)
+  Object.keys(CODES).forEach(function (field) {
+    Object.keys(CODES[field]).forEach(function (code) { if (code.indexOf("_") > 0) ANY_CODE[code] = CODES[field][code]; });
+  });
+  // Column and figure names as a supervisor says them; the rest are derived by label().
+  var KEY_LABELS = {
+    waiting_seconds: "Waiting", waited_seconds: "Waited", wait_p50_seconds: "Wait (median)",
+    wait_p90_seconds: "Wait (90th percentile)", wait_p50_minutes: "Wait (median)", wait_p90_minutes: "Wait (90th percentile)",
+    aht_seconds: "Average handle time", fcr: "First-contact resolution", fcr_rate: "First-contact resolution",
+    close_reason: "Close reason", transaction_type: "Type", member_id: "Member id", case_number: "Case",
+  };
   var HIDDEN_COLUMNS = ["entries", "chat_id", "id"]; // ids mean nothing to a person; links and buttons carry them
 
   function say(text) {
@@ -39,8 +51,13 @@
     return [];
   }
 
-  function show(value) {
+  /** A value as text; `key` (its field) turns codes into words and seconds into m:ss. */
+  function show(value, key) {
     if (value === null || value === undefined) return "—";
+    if (typeof value === "string" && key && CODES[key] && CODES[key][value]) return CODES[key][value];
+    if (typeof value === "string" && ANY_CODE[value]) return ANY_CODE[value];
+    if (typeof value === "number" && key && /_seconds$/.test(key)) return C.duration(value);
+    if (typeof value === "number" && key && /_minutes$/.test(key)) return value.toFixed(1) + " min";
     if (Array.isArray(value)) return value.map(show).join(", ");
     if (typeof value === "object") {
       if (value.first_name || value.last_name) {
@@ -55,7 +72,10 @@
   }
 
   function label(key) {
-    return key.replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
+    if (KEY_LABELS[key]) return KEY_LABELS[key];
+    if (ANY_CODE[key]) return ANY_CODE[key];
+    var words = key.replace(/_(seconds|minutes)$/, "").replace(/_p50$/, " (median)").replace(/_p90$/, " (90th percentile)");
+    return words.replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
   }
 
   function table(rows, caption, linkCase, action) {
@@ -73,12 +93,13 @@
         if (linkCase && k === "case_number" && row[k]) {
           return el("td", {}, [el("a", { href: "/supervisor/transcripts/" + encodeURIComponent(row[k]) + "/", text: row[k] })]);
         }
-        return el("td", { text: show(row[k]) });
+        return el("td", { text: show(row[k], k) });
       }));
       if (action) tr.appendChild(el("td", {}, [action(row)]));
       return tr;
     });
-    return el("div", { className: "table-wrap" }, [
+    // a wide table scrolls sideways: its box is a named, focusable region so the keyboard can scroll it
+    return el("div", { className: "table-wrap", tabindex: "0", role: "region", "aria-label": caption }, [
       el("table", { className: "data" }, [el("caption", { className: "sr-only", text: caption }), el("thead", {}, [head]),
         el("tbody", {}, body)]),
     ]);
@@ -132,11 +153,12 @@
       var t = reply.data;
       var integrity = t.integrity || {};
       say(integrity.verified === false ? "Warning: this transcript failed its integrity check." : "Transcript loaded.");
-      var fields = [["Case number", t.case_number], ["Patient", t.patient], ["Type", t.transaction_type],
+      var fields = [["Case number", t.case_number], ["Patient", t.patient], ["Type", t.transaction_type, "transaction_type"],
         ["Provider", t.provider], ["Agents", t.agents], ["Opened", t.opened_at], ["Closed", t.closed_at],
-        ["Close reason", t.close_reason], ["Integrity", integrity.verified ? "verified (" + integrity.head + ")" : "NOT verified"]];
+        ["Close reason", t.close_reason, "close_reason"], ["Disposition", t.disposition, "disposition"],
+        ["Integrity", integrity.verified ? "verified (" + integrity.head + ")" : "NOT verified"]];
       head.appendChild(el("dl", { className: "context" }, fields.map(function (f) {
-        return el("div", {}, [el("dt", { text: f[0] }), el("dd", { text: show(f[1]) })]);
+        return el("div", {}, [el("dt", { text: f[0] }), el("dd", { text: show(f[1], f[2]) })]);
       })));
       (t.entries || []).forEach(function (e) {
         list.appendChild(el("li", { className: e.kind === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
@@ -183,8 +205,9 @@
       var points = series.map(function (row, i) {
         return (P + i * step).toFixed(1) + "," + (H - P - ((row[n] || 0) / max) * (H - P - 12)).toFixed(1);
       }).join(" ");
-      root_.appendChild(svg("polyline", { points: points, class: "series s" + (k % 6) }));
-      legend.appendChild(el("li", { className: "s" + (k % 6), text: label(n) }));
+      // twelve distinct colours, then dashes: no two series of one chart look alike
+      root_.appendChild(svg("polyline", { points: points, class: "series s" + (k % 12) + (k >= 12 ? " dashed" : "") }));
+      legend.appendChild(el("li", { className: "s" + (k % 12), text: label(n) }));
     });
     return el("div", {}, [root_, legend]);
   }
@@ -216,6 +239,9 @@
     var box = document.getElementById("chart");
     function run() {
       var params = query(form);
+      var csv = new URLSearchParams(params);
+      csv.set("format", "csv");
+      document.getElementById("csv-link").href = "/api/metrics/?" + csv.toString(); // the same figures as a file
       say("Loading…");
       getJSON("/api/metrics/?" + params.toString()).then(function (reply) {
         C.clear(results);
@@ -233,7 +259,7 @@
           var v = data[k];
           if (v === null || typeof v !== "object") {
             cards.appendChild(el("div", { className: "stat card" }, [el("span", { className: "stat-label", text: label(k) }),
-              el("strong", { text: show(v) })]));
+              el("strong", { text: show(v, k) })]));
           }
         });
         results.appendChild(cards);
@@ -242,7 +268,8 @@
           if (!v || typeof v !== "object" || v === series) return;
           var rows = Array.isArray(v) ? v : Object.keys(v).map(function (name) {
             var row = v[name];
-            return row && typeof row === "object" && !Array.isArray(row) ? Object.assign({ name: name }, row) : { name: name, value: row };
+            // the figure's name in words, its value as its name says (seconds as m:ss)
+            return row && typeof row === "object" && !Array.isArray(row) ? Object.assign({ name: label(name) }, row) : { name: label(name), value: show(row, name) };
           });
           results.appendChild(el("section", { className: "card" }, [el("h2", { text: label(k) }), table(rows, label(k), false)]));
         });
@@ -289,21 +316,23 @@
           el("time", { datetime: e.at || "", text: C.clock(e.at) })]),
         el("span", { className: "body", text: e.text }),
       ]));
-      w.log.scrollTop = w.log.scrollHeight;
+      w.box.scrollTop = w.box.scrollHeight;
     }
     function monitor(frame) {
       if (frame.type === "monitor.started") {
         var chat = frame.chat;
         if (watched[chat.chat_id]) return true;
-        var log = el("ol", { className: "log", role: "log", "aria-label": "Case " + chat.case_number + " (read-only)" });
+        // the list keeps its semantics inside a focusable log region (axe: listitem, scrollable-region-focusable)
+        var log = el("ol", { className: "entries" });
+        var box = el("div", { className: "log", role: "log", tabindex: "0", "aria-label": "Case " + chat.case_number + " (read-only)" }, [log]);
         var state = el("p", { className: "muted", text: "Read-only: the provider and the agent do not see you." });
         var section = el("section", { className: "card monitor", "data-chat-id": chat.chat_id }, [
           el("h2", { text: "Monitoring case " + chat.case_number + " · " + chat.patient.first_name + " " + chat.patient.last_name }),
-          state, log,
+          state, box,
           el("button", { type: "button", className: "secondary", text: "Stop monitoring",
             onclick: function () { socket.send({ type: "unmonitor", chat_id: chat.chat_id }); } }),
         ]);
-        watched[chat.chat_id] = { log: log, tracker: new C.SeqTracker(), section: section, state: state };
+        watched[chat.chat_id] = { log: log, box: box, tracker: new C.SeqTracker(), section: section, state: state };
         monitorBox.appendChild(section);
         (chat.entries || []).forEach(function (e) { entry(chat.chat_id, e); });
         return true;
