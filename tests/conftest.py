@@ -201,10 +201,17 @@ async def close_message_pools():
 
 
 def pytest_collection_modifyitems(items):
-    """Every async test closes its loop's message pool (sync tests may run Playwright's own loop)."""
+    """Every async test closes its loop's message pool; Chromium's tests run last.
+
+    The session's Playwright (sync API) keeps an event loop running in the main thread once the
+    first browser test starts it, and `asyncio.run` in the tests that drive server processes
+    (tests/faults) cannot start beside it: so every test that needs Chromium goes after the rest
+    (a stable sort: the order within each group stays as collected).
+    """
     for item in items:
         if item.get_closest_marker("asyncio") and "close_message_pools" not in item.fixturenames:
             item.fixturenames.append("close_message_pools")
+    items.sort(key=lambda item: bool(item.get_closest_marker("browser") or "browser" in item.fixturenames))
 
 
 @pytest.fixture(scope="session")

@@ -248,7 +248,7 @@ def test_pdf_prints_names_outside_latin1(provider):
 # --- (c) a real browser -------------------------------------------------------------------------
 
 from tests.browser import test_xss as browser_xss  # noqa: E402  (its assert_inert)
-from tests.browser.conftest import open_as, problems, server, start_chat  # noqa: E402,F401
+from tests.browser.conftest import open_as, problems, server, server_module, start_chat  # noqa: E402,F401
 
 BROWSER_SAMPLE = random.Random(9).sample([p for p in PAYLOADS if len(p) <= 100], 30)
 

@@ -16,6 +16,7 @@
   var DEAD_MS = 40000;
   var BACKOFF_BASE_MS = 500;
   var BACKOFF_CAP_MS = 15000;
+  var SESSION_RETRY_MS = 300;
   var FINAL_CODES = { 4401: "not_logged_in", 4403: "forbidden", 4404: "not_found", 4408: "idle_timeout", 4410: "ended" };
 
   function ResilientSocket(options) {
@@ -72,6 +73,7 @@
         return;
       }
       if (!frame || typeof frame.type !== "string") return;
+      self.sessionRetried = false; // the session is good: a later 4401 may be retried once again
       if (frame.type === "pong") return;
       if (frame.type === "ack") self.acked(frame.client_id);
       self.onFrame(frame);
@@ -80,6 +82,17 @@
       if (self.ws !== ws) return;
       self.ws = null;
       self.stopHeartbeat();
+      if (event.code === 4401 && !self.stopped && !self.sessionRetried) {
+        // Once: a login in another tab may have renewed the session cookie (a credential or
+        // location change there ends this socket's session). No frame on the retry: final.
+        self.sessionRetried = true;
+        self.onStatus("reconnecting");
+        self.timer = window.setTimeout(function () {
+          self.timer = null;
+          self.connect();
+        }, SESSION_RETRY_MS);
+        return;
+      }
       if (FINAL_CODES[event.code] || self.stopped) {
         self.stopped = true;
         self.onStatus("closed");
