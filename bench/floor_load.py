@@ -49,17 +49,16 @@ import websockets
 
 from bench.clients import Conn, Ours, now, summary
 from bench.servers import (
-    PASSWORD,
     PY,
     SERVER_DIR,
     CpuWindow,
     Proc,
     free_port,
     ours_env,
-    ours_manage,
     pg_admin,
     pg_recreate,
     pg_url,
+    prepare_template,
 )
 
 NUMBER = 7  # the scenario's number in bench.run and in the results JSON
@@ -95,23 +94,7 @@ async def prepare(redis_url: str, providers: int, agents: int) -> None:
         return
     if not _prepared:
         atexit.register(drop_databases)  # whatever happens to the run, its databases go
-    pg_recreate(TEMPLATE)
-    env = ours_env(0, redis_url, TEMPLATE)
-    ours_manage(env, "migrate", "--noinput")
-    ours_manage(env, "collectstatic", "--noinput")
-    script = (
-        "import io, sys\n"
-        "from django.core.management import call_command\n"
-        f"P = {PASSWORD!r}\n"
-        "def make(name, *args):\n"
-        "    sys.stdin = io.StringIO(P + '\\n')\n"
-        "    call_command('create_chat_user', name, *args, '--password-stdin')\n"
-        f"for i in range({providers}):\n"
-        "    make(f'fp{i}', '--role', 'provider', '--source', 'portal', '--agency', 'Bench', '--locations', 'A001')\n"
-        f"for i in range({agents}):\n"
-        "    make(f'fa{i}', '--role', 'agent')\n"
-    )
-    ours_manage(env, "shell", "-c", script)
+    prepare_template(redis_url, TEMPLATE, providers, agents, prefix="f")
     port = free_port()
     argv = [PY, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = Proc("floor-login", argv, ours_env(port, redis_url, TEMPLATE), SERVER_DIR, port, health="/healthz")

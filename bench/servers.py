@@ -228,8 +228,13 @@ def ours_manage(env: dict[str, str], *args: str, stdin: str | None = None) -> st
 
 def ours_prepare(redis_url: str, providers: int, agents: int) -> None:
     """Migrate a template database and create the accounts through `create_chat_user`."""
-    pg_recreate(OURS_TEMPLATE)
-    env = ours_env(0, redis_url, OURS_TEMPLATE)
+    prepare_template(redis_url, OURS_TEMPLATE, providers, agents, prefix="b")
+
+
+def prepare_template(redis_url: str, template: str, providers: int, agents: int, *, prefix: str) -> None:
+    """Migrate `template`, collect static files, create `<prefix>p<i>` providers and `<prefix>a<i>` agents."""
+    pg_recreate(template)
+    env = ours_env(0, redis_url, template)
     ours_manage(env, "migrate", "--noinput")
     ours_manage(env, "collectstatic", "--noinput")  # DEBUG off serves hashed static names
     # One process calls the real management command for every account (a process each is slow).
@@ -241,9 +246,10 @@ def ours_prepare(redis_url: str, providers: int, agents: int) -> None:
         "    sys.stdin = io.StringIO(P + '\\n')\n"
         "    call_command('create_chat_user', name, *args, '--password-stdin')\n"
         f"for i in range({providers}):\n"
-        "    make(f'bp{i}', '--role', 'provider', '--source', 'portal', '--agency', 'Bench', '--locations', 'A001')\n"
+        f"    make(f'{prefix}p{{i}}', '--role', 'provider', '--source', 'portal',"
+        " '--agency', 'Bench', '--locations', 'A001')\n"
         f"for i in range({agents}):\n"
-        "    make(f'ba{i}', '--role', 'agent')\n"
+        f"    make(f'{prefix}a{{i}}', '--role', 'agent')\n"
     )
     ours_manage(env, "shell", "-c", script)
 
