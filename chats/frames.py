@@ -154,3 +154,35 @@ def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def head_frame(chat_id: Any, seq: int) -> dict[str, Any]:
     """A chat's stored head, to a socket that is behind it (consumers/heads.py); the client syncs."""
     return {"type": "head", "chat_id": str(chat_id), "seq": seq}
+
+
+def hand_frame(
+    *,
+    chat_id: Any,
+    case_number: str,
+    state: str,
+    reason: str,
+    reason_text: str,
+    note: str,
+    raised_at: datetime,
+    taken_by: str | None,
+    taken_at: datetime | None,
+) -> dict[str, Any]:
+    """A raised hand as the chat's agent sees it (docs/floor.md): `state` raised, taken or lowered."""
+    return {
+        "type": "hand",
+        "chat_id": str(chat_id),
+        "case_number": case_number,
+        "state": state,
+        "reason": reason,
+        "reason_text": reason_text,
+        "note": note,
+        "raised_at": iso(raised_at),
+        "taken_by": taken_by,
+        "taken_at": iso(taken_at),
+    }
+
+
+def floor_changed_event() -> dict[str, Any]:
+    """The channel-layer event that makes every supervisor's floor refresh (not a client frame)."""
+    return {"type": "floor.changed"}

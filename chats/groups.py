@@ -9,9 +9,10 @@ import uuid
 
 from accounts.sessions import user_group
 
-__all__ = ["AGENTS", "QUEUE_WATCHERS", "chat_group", "user_group"]
+__all__ = ["AGENTS", "QUEUE_WATCHERS", "SUPERVISORS", "chat_group", "user_group"]
 
 AGENTS = "agents"  # every agent and supervisor console: queue changes
+SUPERVISORS = "supervisors"  # every supervisor floor: raised hands and other floor-only changes
 QUEUE_WATCHERS = "queue-watchers"  # every waiting provider's socket: positions and estimates
 
 

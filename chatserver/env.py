@@ -62,6 +62,22 @@ def env_seconds_list(name: str, default: list[int], environ: Mapping[str, str] =
     return values
 
 
+def env_seconds_map(
+    name: str, default: dict[str, int], keys: frozenset[str], environ: Mapping[str, str] = os.environ
+) -> dict[str, int]:
+    """`key=seconds,key=seconds` over `default`; a key outside `keys` or a bad number is an error."""
+    values = dict(default)
+    for item in env_list(name, environ=environ):
+        key, _, raw = item.partition("=")
+        key = key.strip()
+        if key not in keys:
+            raise ConfigError(f"{name}: unknown key {key!r}; expected one of {', '.join(sorted(keys))}")
+        if not raw.strip().isdigit() or int(raw) <= 0:
+            raise ConfigError(f"{name}: {key} needs a positive whole number of seconds, got {raw.strip()!r}")
+        values[key] = int(raw)
+    return values
+
+
 def env_host_ports(name: str, environ: Mapping[str, str] = os.environ) -> list[tuple[str, int]]:
     """`host:port,host:port` as pairs."""
     pairs = []

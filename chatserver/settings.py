@@ -16,7 +16,16 @@ import dj_database_url
 from accounts.oidc_config import issuer_origin
 from chats.hours import HoursError, parse_closed_dates, parse_hours
 from chatserver.embedded import EMBEDDED_DATABASE_URL
-from chatserver.env import ConfigError, env_bool, env_host_ports, env_int, env_list, env_seconds_list, env_str
+from chatserver.env import (
+    ConfigError,
+    env_bool,
+    env_host_ports,
+    env_int,
+    env_list,
+    env_seconds_list,
+    env_seconds_map,
+    env_str,
+)
 from chatserver.oidc_settings import read_oidc_providers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -248,6 +257,15 @@ CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 CHAT_OFFER_TIMEOUT = env_int("CHAT_OFFER_TIMEOUT", 120, minimum=1)
 # An agent none of whose consoles has sent a heartbeat for this long is treated as away.
 CHAT_PRESENCE_GRACE = env_int("CHAT_PRESENCE_GRACE", 45, minimum=5)
+# Service levels the supervisors' floor watches (docs/floor.md): the longest wait in the queue per
+# transaction type (`default` for the rest; discharge-within-24h chats get the strictest of their
+# type's and `discharge_within_24h`), and the longest a provider waits on the agent's reply.
+SLA_WAIT_KEYS = frozenset({"default", "discharge_within_24h", "add_on", "cancellation", "restaff",
+                           "authorization_edit", "reauthorization", "status_inquiry"})  # fmt: skip
+CHAT_SLA_WAIT_SECONDS = env_seconds_map(
+    "CHAT_SLA_WAIT_SECONDS", {"default": 120, "discharge_within_24h": 60}, SLA_WAIT_KEYS
+)
+CHAT_SLA_REPLY_SECONDS = env_int("CHAT_SLA_REPLY_SECONDS", 120, minimum=1)
 # Run the timer loop inside this process (tests drive timers by hand with an injected clock).
 CHAT_TIMERS = env_bool("CHAT_TIMERS", default=True)
 # How often each process's timer loop looks for due idle warnings and unanswered offers.

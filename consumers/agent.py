@@ -17,6 +17,7 @@ from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
 from queueing.handoff import close_chat, join_as_escalation, transfer
+from queueing.hands import lower_hand, raise_hand
 from queueing.presence import heartbeat
 from queueing.routing import accept_chat, accept_next, change_status
 
@@ -35,6 +36,7 @@ class AgentConsumer(ChatSocket):
         "close": "on_close",
         "join": "on_join",
         "sync": "on_sync",
+        "hand": "on_hand",
         "ping": "on_ping",
     }
     own_roles = frozenset({"agent", "supervisor"})
@@ -107,6 +109,16 @@ class AgentConsumer(ChatSocket):
 
     async def on_close(self, frame: dict) -> None:
         await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))
+
+    async def on_hand(self, frame: dict) -> None:
+        """Extension (docs/floor.md): raise a hand for supervisor help on a held chat, or lower it."""
+        action = frame.get("action")
+        if action == "raise":
+            await self.db(raise_hand, self.user, self.chat_id_of(frame), frame.get("reason"), frame.get("note"))
+        elif action == "lower":
+            await self.db(lower_hand, self.user, self.chat_id_of(frame))
+        else:
+            raise FrameError("bad_frame", "'action' must be 'raise' or 'lower'.")
 
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""

@@ -3,7 +3,7 @@ silent monitor of any active chat (read-only: this socket cannot write to a chat
 
 Frames: server -> `floor.state` (on connect, after every change, every FLOOR_TICK_SECONDS),
 `monitor.started` {chat}, the monitored chat's frames with `chat_id` added, `monitor.stopped`.
-Client -> `monitor` {chat_id, purpose?}, `unmonitor` {chat_id}, `refresh`, `ping`.
+Client -> `monitor` {chat_id, purpose?}, `unmonitor` {chat_id}, `take_hand` {chat_id}, `refresh`, `ping`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from chats import groups
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_uuid
 from queueing.floor import floor_state, open_floor, start_monitor
+from queueing.hands import take_hand
 from transcripts.access import TranscriptAccessError
 from transcripts.reading import Requester
 
@@ -27,7 +28,8 @@ MAX_PURPOSE = 200
 
 
 class SupervisorConsumer(ChatSocket):
-    handlers = {"monitor": "on_monitor", "unmonitor": "on_unmonitor", "refresh": "on_refresh", "ping": "on_ping"}
+    handlers = {"monitor": "on_monitor", "unmonitor": "on_unmonitor", "refresh": "on_refresh", "ping": "on_ping",
+                "take_hand": "on_take_hand"}  # fmt: skip
     own_roles: frozenset[str] = frozenset()  # a monitor sees everyone's typing
 
     def requester(self, purpose: str = "") -> Requester:
@@ -44,6 +46,7 @@ class SupervisorConsumer(ChatSocket):
         if not await self.start_session():
             return
         await self.join(groups.AGENTS)
+        await self.join(groups.SUPERVISORS)
         try:
             state = await database_sync_to_async(open_floor)(self.requester(), now=timezone.now())
         except TranscriptAccessError:
@@ -79,6 +82,10 @@ class SupervisorConsumer(ChatSocket):
 
     async def on_refresh(self, frame: dict) -> None:
         self.mark_stale()
+
+    async def on_take_hand(self, frame: dict) -> None:
+        """Take (acknowledge) a raised hand; every floor refreshes, the agent sees who took it."""
+        await self.db(take_hand, self.user, require_uuid(frame, "chat_id"))
 
     async def on_monitor(self, frame: dict) -> None:
         chat_id = require_uuid(frame, "chat_id")
@@ -125,6 +132,10 @@ class SupervisorConsumer(ChatSocket):
         self.mark_stale()
 
     async def agent_released(self, event: dict) -> None:
+        self.mark_stale()
+
+    async def floor_changed(self, event: dict) -> None:
+        """Something only the floor shows moved (a hand raised, taken or lowered)."""
         self.mark_stale()
 
     async def queue_positions(self, event: dict) -> None:

@@ -12,6 +12,7 @@ from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
 from queueing.board import waiting_list
+from queueing.hands import hands_of_agent
 from queueing.presence import capacity_of, heartbeat
 
 
@@ -44,6 +45,7 @@ def agent_state(agent: User, *, now: datetime) -> dict[str, Any]:
         "capacity": capacity_of(agent),
         "chats": [chat_with_entries(chat) for chat in chats],
         "queue": waiting_list(now),
+        "hands": hands_of_agent(agent),  # raised hands on these chats (docs/floor.md)
     }
 
 

@@ -1,5 +1,6 @@
-"""The supervisors' live floor: who waits and how long, each agent's status and load, and
-active chats; plus the silent monitor (read-only view of an active chat, always audited).
+"""The supervisors' live floor: who waits and how long against the SLA, each agent's status, load
+and time in that status, active chats, raised hands, SLA alerts and today's figures; plus the
+silent monitor (read-only view of an active chat, always audited). docs/floor.md.
 
 The floor shows no PHI (no patient names or message text); the monitor does, so it is audited.
 """
@@ -7,7 +8,7 @@ The floor shows no PHI (no patient names or message text); the monitor does, so 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q
@@ -15,15 +16,21 @@ from django.db.models import Count, Q
 from accounts.models import STAFF_ROLES, User
 from chats.frames import iso
 from chats.models import Chat, Status
+from queueing.alerts import floor_alerts, limits, record_breaches
 from queueing.board import waiting_list
 from queueing.console import chat_with_entries
+from queueing.hands import hands_on_floor
 from queueing.models import AgentPresence, PresenceStatus
 from queueing.presence import capacity_of, fresh_since
+from queueing.sla import with_sla
 from transcripts.access import TranscriptAccessError
 from transcripts.models import AccessAction
 from transcripts.reading import Requester
+from transcripts.today import today_figures
 
 OFFLINE = "offline"  # an agent marked available whose consoles all stopped beating
+TODAY_CACHE = timedelta(seconds=5)  # today's figures are read at most this often per process
+_today: dict[str, Any] = {}
 
 
 def agent_rows(now: datetime) -> list[dict[str, Any]]:
@@ -48,6 +55,9 @@ def agent_rows(now: datetime) -> list[dict[str, Any]]:
                 "role": user.role,
                 "status": status,
                 "status_since": iso(presence.status_changed_at) if presence else None,
+                "time_in_state_seconds": max(int((now - presence.status_changed_at).total_seconds()), 0)
+                if presence
+                else None,
                 "load": user.load,
                 "capacity": capacity_of(user),
             }
@@ -78,15 +88,36 @@ def active_rows(now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def today(now: datetime) -> dict[str, Any]:
+    """Today's figures, reused for TODAY_CACHE (every supervisor's refresh asks for them)."""
+    cached_at = _today.get("at")
+    if cached_at is None or not timedelta(0) <= now - cached_at < TODAY_CACHE:
+        _today.update(at=now, figures=today_figures(now=now))
+    return _today["figures"]
+
+
 def floor_state(*, now: datetime) -> dict[str, Any]:
-    """The `floor.state` frame: the whole floor as of `now`."""
+    """The `floor.state` frame: the whole floor as of `now`. Records the SLA breaches it sees."""
+    waiting = [with_sla(row, limits()) for row in waiting_list(now)]
+    agents = agent_rows(now)
+    alerts = floor_alerts(waiting, agents, now=now)
+    record_breaches(alerts, now=now)
     return {
         "type": "floor.state",
         "at": iso(now),
-        "waiting": waiting_list(now),
-        "agents": agent_rows(now),
+        "waiting": waiting,
+        "agents": agents,
         "active": active_rows(now),
+        "hands": hands_on_floor(now),
+        "alerts": alerts,
+        "today": today(now),
     }
+
+
+def watch_sla(*, now: datetime) -> None:
+    """The timer loop's step: record breaches even while no supervisor has the floor open."""
+    waiting = [with_sla(row, limits()) for row in waiting_list(now)]
+    record_breaches(floor_alerts(waiting, agent_rows(now), now=now), now=now)
 
 
 def open_floor(who: Requester, *, now: datetime) -> dict[str, Any]:

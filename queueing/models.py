@@ -82,3 +82,43 @@ class ClosingNotice(models.Model):
 
     closed_at = models.DateTimeField(unique=True)
     sent_at = models.DateTimeField()
+
+
+class HandReason(models.TextChoices):
+    """Why an agent raises a hand (docs/floor.md); `other` needs a note."""
+
+    POLICY = "policy", "Policy or eligibility question"
+    AUTHORIZATION = "authorization", "Authorization needs a supervisor's approval"
+    UPSET = "upset", "Provider is upset or asks for a supervisor"
+    TECHNICAL = "technical", "System or technical problem"
+    OTHER = "other", "Something else (say what)"
+
+
+class RaisedHand(models.Model):
+    """An agent asking a supervisor for help on one chat (queueing/hands.py).
+
+    Never deleted: raised, maybe taken (a supervisor acknowledged it), then lowered (by the agent,
+    or when the chat ends). At most one hand per chat is up at a time.
+    """
+
+    chat = models.ForeignKey("chats.Chat", on_delete=models.PROTECT, related_name="raised_hands")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=HandReason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    raised_at = models.DateTimeField()
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    lowered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat"], condition=models.Q(lowered_at__isnull=True), name="one_raised_hand_per_chat"
+            )
+        ]
+        indexes = [models.Index(fields=["lowered_at", "raised_at"], name="hand_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id} {self.reason}"

@@ -18,8 +18,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from chats.outbox import Outbox
+from queueing.alerts import due
 from queueing.board import publish_queue_changed
 from queueing.closing import announce_closing
+from queueing.floor import watch_sla
 from queueing.idle import sweep_idle
 from queueing.presence import mark_lost_consoles_away
 from queueing.routing import return_unanswered_offers, route_waiting
@@ -37,6 +39,8 @@ def sweep_once(*, now: datetime, outbox: Outbox) -> None:
     if mark_lost_consoles_away(now=now):
         publish_queue_changed(now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)
+    if due("sla", now=now):
+        watch_sla(now=now)
 
 
 async def run_forever(clock: Callable[[], datetime] = timezone.now, interval: float | None = None) -> None:

@@ -13,6 +13,8 @@ A chat counts in the range when it was *requested* in [start, end). For each gro
   optional 1-5 ratings given (None without any) — the provider's own view beside FCR;
 - idle_warnings: `idle_warning` transcript events;  idle_timeouts: chats ended `idle_timeout`;
 - transfers: sum of the chats' transfer counts;
+- sla_breaches_by_day: per local day with any, the SLA breaches the floor recorded
+  (transcripts.models.SlaBreach: each kind counted once per chat or agent per day);
 - by_hour: per local hour of the range, the chats waiting at its start (requested, not yet
   accepted or ended), those requested in it (overall and by type) and their wait p50/p90.
 By agent means the agent of record: who held the chat last (closed it, or held it when it
@@ -32,6 +34,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from chats.models import Chat, CloseReason, Disposition, Entry, Refusal, Status
+from transcripts.models import SlaBreach, SlaKind
 
 FIGURES = (
     "requested",
@@ -135,6 +138,17 @@ def hourly(rows: list[dict[str, Any]], start: datetime, end: datetime, zone: Zon
     return series
 
 
+def sla_breaches_by_day(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Breaches first seen in [start, end), one row per local day: a count per kind and the total."""
+    days: dict[str, dict[str, Any]] = {}
+    breaches = SlaBreach.objects.filter(first_seen_at__gte=start, first_seen_at__lt=end).order_by("day")
+    for day, kind in breaches.values_list("day", "kind"):
+        row = days.setdefault(day.isoformat(), {"day": day.isoformat(), **dict.fromkeys(SlaKind.values, 0), "total": 0})
+        row[kind] += 1
+        row["total"] += 1
+    return list(days.values())
+
+
 def compute_metrics(start: datetime, end: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
     """Overall, by agent and by transaction type, for chats requested in [start, end)."""
     in_range = Chat.objects.filter(requested_at__gte=start, requested_at__lt=end)
@@ -181,6 +195,7 @@ def compute_metrics(start: datetime, end: datetime, zone: ZoneInfo | None = None
             ttype: figures(by_type.get(ttype, []), refused_by_type.get(ttype, 0), warnings)
             for ttype in sorted(set(by_type) | set(refused_by_type))
         },
+        "sla_breaches_by_day": sla_breaches_by_day(start, end),
         "by_hour": hourly(rows, start, end, zone or ZoneInfo(settings.CHAT_TIMEZONE)),
     }
 

@@ -76,3 +76,30 @@ class AccessRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("The access audit is append-only.")
+
+
+class SlaKind(models.TextChoices):
+    """The service-level rules the floor watches (queueing/sla.py, docs/floor.md)."""
+
+    QUEUE_WAIT = "queue_wait", "Waiting in the queue past its SLA"
+    REPLY_WAIT = "reply_wait", "Provider waiting on the agent's reply"
+    OVER_CAPACITY = "over_capacity", "Agent over capacity"
+    AWAY_WITH_CHATS = "away_with_chats", "Agent away or offline with chats"
+
+
+class SlaBreach(models.Model):
+    """One SLA breach, counted once per local day per subject (a chat or an agent) and kind.
+
+    Written by the floor when it sees a breach (queueing/floor.py); counted in the metrics.
+    """
+
+    kind = models.CharField(max_length=20, choices=SlaKind.choices)
+    day = models.DateField(help_text="Local day (CHAT_TIMEZONE) the breach was first seen")
+    subject = models.CharField(max_length=60, help_text="The chat's case number or the agent's username")
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "subject"], name="sla_breach_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.subject}"
