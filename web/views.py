@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from chats.models import CloseReason, Disposition, Status, TransactionType
-from queueing.models import CannedReply
+from queueing.models import CannedReply, HandReason
 
 HOME_BY_ROLE = {"provider": "/chat/", "agent": "/agent/", "supervisor": "/supervisor/"}
 View = Callable[..., HttpResponse]
@@ -74,6 +74,7 @@ def agent_console(request: HttpRequest) -> HttpResponse:
             "canned": canned,
             "dispositions": Disposition.choices,
             "type_labels": dict(TransactionType.choices),
+            "hand_reasons": HandReason.choices,  # raise_hand.js
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
         },
     )

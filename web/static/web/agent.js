@@ -161,6 +161,7 @@
     this.idleTimer = null;
     var panel = C.chatPanel("agent-panel-template", id);
     this.panel = panel;
+    if (C.raiseHand) C.raiseHand.attach(id, panel, function (frame) { socket.send(frame); }); // raise_hand.js
     this.q = function (sel) { return panel.querySelector(sel); };
     this.log = new C.ChatLog({
       panel: panel,
@@ -458,6 +459,7 @@
       default:
         break;
     }
+    if (C.raiseHand) C.raiseHand.onFrame(frame); // raise_hand.js: agent.state, hand, error
   }
 
   var socket = new C.ResilientSocket({

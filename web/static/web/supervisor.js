@@ -24,6 +24,8 @@
     wait_p90_seconds: "Wait (90th percentile)", wait_p50_minutes: "Wait (median)", wait_p90_minutes: "Wait (90th percentile)",
     aht_seconds: "Average handle time", fcr: "First-contact resolution", fcr_rate: "First-contact resolution",
     close_reason: "Close reason", transaction_type: "Type", member_id: "Member id", case_number: "Case",
+    sla_breaches_by_day: "SLA breaches by day", queue_wait: "Queue wait over SLA", reply_wait: "Reply wait over SLA",
+    over_capacity: "Agent over capacity", away_with_chats: "Agent away with chats",
   };
   var HIDDEN_COLUMNS = ["entries", "chat_id", "id"]; // ids mean nothing to a person; links and buttons carry them
 
@@ -301,8 +303,9 @@
     }
     function render(frame) {
       var source = frame.floor || frame.state || frame;
+      var drawn = C.floorBoard ? C.floorBoard.render(source, socket) : []; // floor_board.js: SLA, hands, today
       Object.keys(places).forEach(function (key) {
-        if (!Array.isArray(source[key])) return;
+        if (!Array.isArray(source[key]) || drawn.indexOf(key) >= 0) return;
         var box = document.getElementById(places[key]);
         C.clear(box);
         box.appendChild(table(source[key], label(key), true, places[key] === "floor-active" ? monitorButton : null));
