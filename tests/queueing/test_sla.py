@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from chats.models import Chat, TransactionType
@@ -14,6 +15,7 @@ from queueing.models import AgentPresence
 from queueing.routing import accept_chat
 from queueing.sla import NEAR, OK, OVER, Limits, agent_alerts, level, queue_alerts, reply_alerts, with_sla
 from tests.conftest import open_chat_for
+from tests.queueing.helpers import sweep
 from transcripts.models import SlaBreach
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -159,3 +161,14 @@ def test_reply_wait_and_away_with_chats_come_from_stored_rows(provider, agent):
 
 def state_time(state):
     return datetime.fromisoformat(state["at"])
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_timer_loop_counts_a_breach_with_no_floor_open(provider):
+    """No supervisor watches: the timer pass still records the queue breach, once."""
+    chat = await sync_to_async(open_chat_for)(provider)
+    requested = await sync_to_async(lambda: Chat.objects.get(public_id=chat["chat_id"]).requested_at)()
+    await sweep(requested + timedelta(seconds=settings.CHAT_SLA_WAIT_SECONDS["default"] + 1))
+    await sweep(requested + timedelta(seconds=settings.CHAT_SLA_WAIT_SECONDS["default"] + 30))
+    rows = await sync_to_async(lambda: list(SlaBreach.objects.values_list("kind", "subject")))()
+    assert rows == [("queue_wait", chat["case_number"])]
