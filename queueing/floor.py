@@ -2,7 +2,8 @@
 and time in that status, active chats, raised hands, SLA alerts and today's figures; plus the
 silent monitor (read-only view of an active chat, always audited). docs/floor.md.
 
-The floor shows no PHI (no patient names or message text); the monitor does, so it is audited.
+The floor shows no PHI (no patient names or message text; a raised hand's note is the agent's own
+words, and the form asks for no patient details); the monitor does, so it is audited.
 """
 
 from __future__ import annotations

@@ -164,34 +164,54 @@
     return seconds >= limit ? "over" : seconds >= NEAR_SHARE * limit ? "near" : "ok"; // queueing/sla.py's rule
   }
 
-  /** The queue, its waits counted on between frames; a row that crosses into a breach asks for a fresh floor. */
+  /** The queue as of the last frame; tick() counts the waits on each second in place. */
   function renderWaiting() {
     var box = byId("floor-waiting");
-    var elapsed = (Date.now() - waitingAt) / 1000;
-    var crossed = false;
     keepFocus(box, function () {
       if (!waiting.length) {
         box.appendChild(empty("No one is waiting."));
         return;
       }
       var wrap = dataTable("Waiting", ["Case", "Type", "Priority", "Waiting", "SLA", "Service level"], waiting.map(function (w) {
-        var seconds = w.waiting_seconds + elapsed;
-        var level = levelOf(seconds, w.sla_seconds);
-        if (level === "over" && w.sla !== "over") crossed = true;
-        return el("tr", { className: "sla-row-" + level, "data-level": level }, [
+        var level = w.sla || "ok";
+        var pill = slaPill(level);
+        var wait = el("td", { text: C.duration(w.waiting_seconds) });
+        w.cells = { wait: wait, pill: pill };
+        w.row = el("tr", { className: "sla-row-" + level, "data-level": level }, [
           el("td", { text: w.case_number }),
           el("td", { text: typeLabel(w.transaction_type) }),
           el("td", { text: w.priority === "discharge_within_24h" ? "Discharge within 24 h" : "Normal" }),
-          el("td", { text: C.duration(seconds) }),
+          wait,
           el("td", { text: w.sla_seconds ? C.duration(w.sla_seconds) : "—" }),
-          el("td", {}, [slaPill(level)]),
+          el("td", {}, [pill]),
         ]);
+        return w.row;
       }));
       wrap.setAttribute("data-key", "waiting-table");
       box.appendChild(wrap);
     });
+  }
+
+  /** Each second: waits and levels move on screen (the same rule as the server's); a row that crosses
+   * into a breach asks for a fresh floor, whose alerts (and sound) follow within a moment. */
+  function tick() {
+    var elapsed = (Date.now() - waitingAt) / 1000;
+    var crossed = false;
+    waiting.forEach(function (w) {
+      if (!w.row) return;
+      var seconds = w.waiting_seconds + elapsed;
+      var level = levelOf(seconds, w.sla_seconds);
+      w.cells.wait.textContent = C.duration(seconds);
+      if (w.row.getAttribute("data-level") !== level) {
+        w.row.setAttribute("data-level", level);
+        w.row.className = "sla-row-" + level;
+        w.cells.pill.className = "sla sla-" + level;
+        w.cells.pill.textContent = LEVEL_WORDS[level];
+      }
+      if (level === "over" && w.sla !== "over") crossed = true;
+    });
     if (crossed && !refreshAsked && floorSocket) {
-      refreshAsked = true; // the server's alerts (and their sound) follow within a moment
+      refreshAsked = true;
       floorSocket.send({ type: "refresh" });
     }
   }
@@ -311,7 +331,7 @@
     if (!byId("floor-alerts")) return drawn;
     if (!floorSocket) {
       floorSocket = socket;
-      window.setInterval(renderWaiting, 1000);
+      window.setInterval(tick, 1000);
       window.setInterval(function () { if (!document.hidden) socket.send({ type: "refresh" }); }, REFRESH_MS);
     }
     var alerts = Array.isArray(source.alerts) ? source.alerts : [];

@@ -27,11 +27,12 @@
     this.reason = el("select", { id: "hand-reason-" + n, className: "hand-reason" },
       REASONS.map(function (r) { return el("option", { value: r[0], text: r[1] }); }));
     this.note = el("input", { id: "hand-note-" + n, className: "hand-note-input", maxlength: String(MAX_NOTE), autocomplete: "off",
-      "aria-describedby": "hand-error-" + n });
+      "aria-describedby": "hand-hint-" + n + " hand-error-" + n });
     this.error = el("p", { id: "hand-error-" + n, className: "field-error" });
     this.form = el("form", { id: "hand-form-" + n, className: "hand-form", hidden: true, "aria-label": "Raise hand" }, [
       el("div", { className: "field" }, [el("label", { for: this.reason.id, text: "Why do you need a supervisor?" }), this.reason]),
-      el("div", { className: "field" }, [el("label", { for: this.note.id, text: "Note for the supervisor (optional)" }), this.note]),
+      el("div", { className: "field" }, [el("label", { for: this.note.id, text: "Note for the supervisor (optional)" }), this.note,
+        el("p", { id: "hand-hint-" + n, className: "hint", text: "No patient details: the floor shows the case number." })]),
       el("button", { type: "submit", className: "send-hand", text: "Send to the floor" }),
       el("button", { type: "button", className: "secondary", text: "Cancel", onclick: function () { self.closeForm(true); } }),
       this.error,
