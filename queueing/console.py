@@ -12,7 +12,7 @@ from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
 from queueing.board import waiting_list
-from queueing.hands import hands_of_agent
+from queueing.hands import hand_of_chat, hands_of_agent
 from queueing.presence import capacity_of, heartbeat
 
 
@@ -51,7 +51,13 @@ def agent_state(agent: User, *, now: datetime) -> dict[str, Any]:
 
 def assigned_frame(agent: User, chat_id: uuid.UUID) -> dict[str, Any] | None:
     chat = served_chat(agent, chat_id)
-    return {"type": "assigned", "chat": chat_with_entries(chat)} if chat else None
+    if chat is None:
+        return None
+    frame: dict[str, Any] = {"type": "assigned", "chat": chat_with_entries(chat)}
+    hand = hand_of_chat(chat)
+    if hand is not None:  # a transferred chat keeps its raised hand (docs/floor.md)
+        frame["hand"] = hand
+    return frame
 
 
 def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[dict[str, Any]]:

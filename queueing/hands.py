@@ -142,6 +142,12 @@ def hands_of_agent(agent: User) -> list[dict[str, Any]]:
     return [frame_of(hand, hand.chat) for hand in hands]
 
 
+def hand_of_chat(chat: Chat) -> dict[str, Any] | None:
+    """The `hand` frame of the hand up on this chat, if any (a chat assigned with its hand up)."""
+    hand = RaisedHand.objects.filter(chat=chat, lowered_at__isnull=True).select_related("taken_by").first()
+    return frame_of(hand, chat) if hand else None
+
+
 def hands_on_floor(now: datetime) -> list[dict[str, Any]]:
     """The hands up on active chats, oldest first: what the floor shows."""
     hands = (

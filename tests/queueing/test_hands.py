@@ -144,3 +144,22 @@ async def test_a_hand_on_an_ended_chat_leaves_the_floor(provider, agent, supervi
     assert (await s.type_("error"))["code"] == "no_raised_hand"
     for sock in (a, s):
         await sock.close()
+
+
+async def test_a_transferred_chat_arrives_with_its_hand_up(provider, agent, agent2):
+    """The new holder's `assigned` frame carries the hand; they can lower it, the first agent no longer can."""
+    chat, a = await held_chat(provider, agent)
+    await a.send({"type": "hand", "action": "raise", "chat_id": chat["chat_id"], "reason": "upset"})
+    await a.type_("hand")
+    b, _, _ = await connect(agent2, "/ws/agent/")
+    await b.send({"type": "status", "status": "available"})
+    await b.type_("status")
+    await a.send({"type": "transfer", "chat_id": chat["chat_id"], "to": "ben"})
+    assigned = await b.type_("assigned")
+    assert (assigned["hand"]["state"], assigned["hand"]["reason"]) == ("raised", "upset")
+    await a.send({"type": "hand", "action": "lower", "chat_id": chat["chat_id"]})
+    assert (await a.type_("error"))["code"] == "not_your_chat"
+    await b.send({"type": "hand", "action": "lower", "chat_id": chat["chat_id"]})
+    assert (await b.type_("hand"))["state"] == "lowered"
+    for sock in (a, b):
+        await sock.close()

@@ -103,6 +103,8 @@
   function onFrame(frame) {
     if (frame.type === "agent.state") {
       (frame.hands || []).forEach(function (h) { if (boxes[h.chat_id]) boxes[h.chat_id].show(h); });
+    } else if (frame.type === "assigned" && frame.hand && boxes[frame.hand.chat_id]) {
+      boxes[frame.hand.chat_id].show(frame.hand); // transferred with its hand up
     } else if (frame.type === "hand" && boxes[frame.chat_id]) {
       boxes[frame.chat_id].show(frame);
     } else if (frame.type === "error" && HAND_ERRORS.indexOf(frame.code) >= 0 && boxes[lastAsked]) {
