@@ -66,6 +66,7 @@ def test_a_raised_hand_is_seen_taken_and_lowered(open_as):
     assert axe_violations(supervisor) == []
     supervisor.get_by_role("button", name=re.compile(f"Take the raised hand on case {case}")).click()
     expect(row).to_contain_text("Taken by Sofia")
+    expect(supervisor.get_by_role("region", name="Raised hands")).to_be_focused()  # not lost to the page body
     expect(panel.locator(".hand-state")).to_contain_text("took your raised hand at")
     expect(panel.locator(".hand-box")).to_have_attribute("data-state", "taken")
 

@@ -62,16 +62,17 @@
     });
   }
 
-  /** Re-render `box` keeping the keyboard where it was: the control with the same data-key gets focus back. */
+  /** Re-render `box` keeping the keyboard where it was: the control with the same data-key gets focus
+   * back; if it is gone (a hand just taken), its table region does, never the page body. */
   function keepFocus(box, build) {
     var active = document.activeElement;
-    var key = active && box.contains(active) ? active.getAttribute("data-key") : null;
+    var inside = active && box.contains(active);
+    var key = inside ? active.getAttribute("data-key") : null;
     C.clear(box);
     build();
-    if (key) {
-      var again = box.querySelector('[data-key="' + key + '"]');
-      if (again) again.focus();
-    }
+    if (!inside) return;
+    var again = (key && box.querySelector('[data-key="' + key + '"]')) || box.querySelector("[tabindex='0']");
+    if (again) again.focus();
   }
 
   function slaPill(level) {
