@@ -232,7 +232,7 @@
     head.push("Alert");
     box.appendChild(dataTable("Agents", head, agents.map(function (a) {
       var cells = [
-        el("td", { text: a.name || a.username }),
+        el("td", { text: a.name && a.name !== a.username ? a.name + " (" + a.username + ")" : a.username }),
         el("td", {}, [el("span", { className: "state state-" + a.status, text: STATE_WORDS[a.status] || a.status })]),
         el("td", { text: a.time_in_state_seconds === null || a.time_in_state_seconds === undefined ? "—" : C.duration(a.time_in_state_seconds) }),
         el("td", { text: a.load + " of " + a.capacity }),
