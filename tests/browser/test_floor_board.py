@@ -113,3 +113,47 @@ def test_the_floor_board_goes_red_in_words_and_updates_today_live(open_as):
     expect(breaches).not_to_have_text("0")
     assert axe_violations(supervisor) == []
     close_from_console(panel)
+
+
+COUNT_TONES = """
+window.__tones = 0;
+window.AudioContext = function () {
+  return { currentTime: 0, destination: {},
+    createOscillator: () => ({ frequency: {}, connect() {}, start() { window.__tones += 1; }, stop() {} }),
+    createGain: () => ({ gain: {}, connect() {} }) };
+};
+"""
+
+
+def test_a_new_raised_hand_sounds_once_unless_muted(open_as):
+    """The floor plays a tone for a new raised hand; ticking Mute silences it, and the choice is kept."""
+    provider = open_as("paula", "/chat/")
+    case = case_of(start_chat(provider, "M-TONE-1"))
+    agent = open_as("ana", "/agent/")
+    panel = agent_accepts(agent, case)
+    supervisor = open_as("sofia", "/supervisor/")
+    supervisor.add_init_script(COUNT_TONES)
+    supervisor.reload()
+    supervisor.locator("#floor-mute").uncheck()
+    expect(supervisor.locator("#floor-hands")).to_contain_text("No raised hands.")
+
+    def raise_and_lower(expect_tones: int) -> None:
+        panel.get_by_role("button", name="Raise hand").click()
+        panel.get_by_role("button", name="Send to the floor").click()
+        expect(supervisor.locator("#floor-hands tr", has_text=case)).to_be_visible()
+        if expect_tones:
+            supervisor.wait_for_function(f"window.__tones >= {expect_tones}")
+        else:
+            supervisor.wait_for_timeout(1500)  # long enough for a tone that should not come
+        assert supervisor.evaluate("window.__tones") == expect_tones
+        panel.get_by_role("button", name="Lower hand").click()
+        expect(supervisor.locator("#floor-hands")).to_contain_text("No raised hands.")
+
+    raise_and_lower(1)
+    expect(supervisor.locator("#floor-alert-news")).to_have_text("An agent raised a hand for help.")
+    supervisor.locator("#floor-mute").check()
+    supervisor.reload()
+    expect(supervisor.locator("#floor-mute")).to_be_checked()  # kept across reloads
+    expect(supervisor.locator("#floor-hands")).to_contain_text("No raised hands.")
+    raise_and_lower(0)
+    close_from_console(panel)
