@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import start_chat
+from tests.browser.conftest import SCREENSHOTS, start_chat
 from tests.browser.test_chat_flow import agent_accepts
 from tests.browser.test_chatlog import AXE, close_from_console
 
@@ -112,6 +112,7 @@ def test_the_floor_board_goes_red_in_words_and_updates_today_live(open_as):
     breaches = today.locator(".stat", has_text="SLA breaches").locator("strong")
     expect(breaches).not_to_have_text("0")
     assert axe_violations(supervisor) == []
+    supervisor.screenshot(path=str(SCREENSHOTS / "supervisor-floor-board.png"), full_page=True)
     close_from_console(panel)
 
 
