@@ -69,6 +69,7 @@ def test_a_raised_hand_is_seen_taken_and_lowered(open_as):
     expect(supervisor.get_by_role("region", name="Raised hands")).to_be_focused()  # not lost to the page body
     expect(panel.locator(".hand-state")).to_contain_text("took your raised hand at")
     expect(panel.locator(".hand-box")).to_have_attribute("data-state", "taken")
+    agent.screenshot(path=str(SCREENSHOTS / "agent-raised-hand.png"), full_page=True)
 
     panel.get_by_role("button", name="Lower hand").click()
     expect(panel.locator(".hand-state")).to_have_text("Hand lowered.")
