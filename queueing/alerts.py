@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
+from chats.frames.floor import FloorWaitingRow
 from chats.models import Chat, Entry, EntryKind, SenderRole, Status, format_case_number
 from queueing.sla import OVER, Limits, agent_alerts, queue_alerts, reply_alerts
 from transcripts.models import SlaBreach
@@ -57,7 +58,9 @@ def unanswered_chats() -> list[tuple[str, str, str | None, datetime]]:
     return [(str(public_id), format_case_number(pk), agent, start) for public_id, pk, agent, start in rows]
 
 
-def floor_alerts(waiting: list[dict[str, Any]], agents: list[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+def floor_alerts(
+    waiting: list[FloorWaitingRow], agents: list[dict[str, Any]], *, now: datetime
+) -> list[dict[str, Any]]:
     """Every alert on the floor, breaches (`over`) first, then the oldest-looking first as listed."""
     alerts = queue_alerts(waiting) + reply_alerts(unanswered_chats(), limits(), now=now) + agent_alerts(agents)
     return sorted(alerts, key=lambda a: a["level"] != OVER)

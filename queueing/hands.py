@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 
@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.text import text_problem
 from chats import groups
 from chats.frames import floor_changed_event, hand_frame
+from chats.frames.floor import HandFrame
 from chats.models import Chat, Status
 from chats.outbox import Outbox
 from queueing.handoff import held_chat
@@ -51,13 +52,13 @@ def check_reason(reason: object, note: object) -> tuple[str, str]:
     return reason, note
 
 
-def state_of(hand: RaisedHand) -> str:
+def state_of(hand: RaisedHand) -> Literal["raised", "taken", "lowered"]:
     if hand.lowered_at is not None:
         return "lowered"
     return "taken" if hand.taken_at is not None else "raised"
 
 
-def frame_of(hand: RaisedHand, chat: Chat) -> dict[str, Any]:
+def frame_of(hand: RaisedHand, chat: Chat) -> HandFrame:
     return hand_frame(
         chat_id=chat.public_id,
         case_number=chat.case_number,
@@ -134,7 +135,7 @@ def take_hand(supervisor: User, chat_id: uuid.UUID, *, now: datetime, outbox: Ou
     return hand
 
 
-def hands_of_agent(agent: User) -> list[dict[str, Any]]:
+def hands_of_agent(agent: User) -> list[HandFrame]:
     """`hand` frames for the hands up on the chats this agent holds (their console on connect)."""
     hands = RaisedHand.objects.filter(
         lowered_at__isnull=True, chat__status=Status.ACTIVE, chat__agent=agent
@@ -142,7 +143,7 @@ def hands_of_agent(agent: User) -> list[dict[str, Any]]:
     return [frame_of(hand, hand.chat) for hand in hands]
 
 
-def hand_of_chat(chat: Chat) -> dict[str, Any] | None:
+def hand_of_chat(chat: Chat) -> HandFrame | None:
     """The `hand` frame of the hand up on this chat, if any (a chat assigned with its hand up)."""
     hand = RaisedHand.objects.filter(chat=chat, lowered_at__isnull=True).select_related("taken_by").first()
     return frame_of(hand, chat) if hand else None

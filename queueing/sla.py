@@ -16,9 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 
-OK, NEAR, OVER = "ok", "near", "over"
+from chats.frames.floor import FloorWaitingRow
+from chats.frames.shapes import WaitingRow
+
+Level = Literal["ok", "near", "over"]
+OK: Final = "ok"
+NEAR: Final = "near"
+OVER: Final = "over"
 LEVEL_TEXT = {OK: "Within SLA", NEAR: "Near SLA", OVER: "Over SLA"}
 NEAR_SHARE = 0.75  # amber from three quarters of the limit: time to act before the breach
 DISCHARGE = "discharge_within_24h"
@@ -39,7 +45,7 @@ class Limits:
         return limit
 
 
-def level(seconds: float, limit: int) -> str:
+def level(seconds: float, limit: int) -> Level:
     if seconds >= limit:
         return OVER
     return NEAR if seconds >= NEAR_SHARE * limit else OK
@@ -50,14 +56,14 @@ def clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def with_sla(row: dict[str, Any], limits: Limits) -> dict[str, Any]:
+def with_sla(row: WaitingRow, limits: Limits) -> FloorWaitingRow:
     """A waiting-list row with its limit, level and the level in words (the floor's queue)."""
     limit = limits.wait_for(row["transaction_type"], row["priority"] == DISCHARGE)
     lvl = level(row["waiting_seconds"], limit)
     return {**row, "sla_seconds": limit, "sla": lvl, "sla_text": LEVEL_TEXT[lvl]}
 
 
-def queue_alerts(waiting: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def queue_alerts(waiting: Iterable[FloorWaitingRow]) -> list[dict[str, Any]]:
     """Alerts for waiting rows already passed through `with_sla`."""
     return [
         {
