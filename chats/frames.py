@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -154,3 +155,19 @@ def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def head_frame(chat_id: Any, seq: int) -> dict[str, Any]:
     """A chat's stored head, to a socket that is behind it (consumers/heads.py); the client syncs."""
     return {"type": "head", "chat_id": str(chat_id), "seq": seq}
+
+
+def wrapup_frame(chat: Chat, *, now: datetime) -> dict[str, Any]:
+    """The agent's wrap-up of an ended chat: how long the slot stays taken, and what is filled in so far."""
+    until = chat.wrapup_until
+    left = max(0, math.ceil((until - now).total_seconds())) if until else 0
+    return {
+        "type": "wrapup",
+        "chat_id": str(chat.public_id),
+        "case_number": chat.case_number,
+        "until": iso(until),
+        "seconds_left": left,
+        "extendable": left > 0 and not chat.wrapup_extended,
+        "disposition": chat.disposition,
+        "note": chat.wrapup_note,
+    }

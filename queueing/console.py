@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
-from chats.frames import chat_summary
+from chats.frames import chat_summary, wrapup_frame
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
 from queueing.board import waiting_list
 from queueing.presence import capacity_of, heartbeat
+from queueing.wrapup import running_wrapups
 
 
 def held_chat_ids(agent: User) -> list[str]:
@@ -44,6 +45,11 @@ def agent_state(agent: User, *, now: datetime) -> dict[str, Any]:
         "capacity": capacity_of(agent),
         "chats": [chat_with_entries(chat) for chat in chats],
         "queue": waiting_list(now),
+        # extension: chats in wrap-up (their slot is still taken), each with the chat as `chat`
+        "wrapups": [
+            {**wrapup_frame(chat, now=now), "chat": chat_with_entries(chat)}
+            for chat in running_wrapups(agent, now=now).select_related("provider", "agency", "location", "agent")
+        ],
     }
 
 
