@@ -165,6 +165,7 @@ def wrapup_frame(chat: Chat, *, now: datetime) -> dict[str, Any]:
         "type": "wrapup",
         "chat_id": str(chat.public_id),
         "case_number": chat.case_number,
+        "reason": chat.close_reason,
         "until": iso(until),
         "seconds_left": left,
         "extendable": left > 0 and not chat.wrapup_extended,
