@@ -172,7 +172,10 @@ def test_help_overlay_by_keyboard_only_with_no_axe_violations(open_as):
     result = agent.evaluate("axe.run(document)")
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]] == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    agent.set_viewport_size({"width": 1024, "height": 1100})  # the whole list in the picture
+    agent.evaluate("document.getElementById('shortcut-help').scrollTop = 0; window.scrollTo(0, 0)")
     agent.screenshot(path=str(SCREENSHOTS / "agent-shortcuts.png"))
+    agent.set_viewport_size({"width": 1024, "height": 768})
     agent.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(toggle).to_be_focused()  # focus went back where it was
