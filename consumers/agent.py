@@ -20,6 +20,7 @@ from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.hands import lower_hand, raise_hand
 from queueing.presence import heartbeat
 from queueing.routing import accept_chat, accept_next, change_status
+from queueing.wrapup import extend_wrapup, save_wrapup
 
 HEARTBEAT_SECONDS = 10  # well inside CHAT_PRESENCE_GRACE, so a live console never looks lost
 
@@ -34,6 +35,8 @@ class AgentConsumer(ChatSocket):
         "transfer": "on_transfer",
         "escalate": "on_escalate",
         "close": "on_close",
+        "wrapup": "on_wrapup",
+        "wrapup_extend": "on_wrapup_extend",
         "join": "on_join",
         "sync": "on_sync",
         "hand": "on_hand",
@@ -119,6 +122,24 @@ class AgentConsumer(ChatSocket):
             await self.db(lower_hand, self.user, self.chat_id_of(frame))
         else:
             raise FrameError("bad_frame", "'action' must be 'raise' or 'lower'.")
+
+    async def on_wrapup(self, frame: dict) -> None:
+        """Extension: the disposition and note of a chat in wrap-up; `done: true` frees the slot now."""
+        done = frame.get("done", False)
+        if not isinstance(done, bool):
+            raise FrameError("bad_frame", "'done' must be true or false.")
+        await self.db(
+            save_wrapup,
+            self.user,
+            self.chat_id_of(frame),
+            disposition=frame.get("disposition"),
+            note=frame.get("note"),
+            done=done,
+        )
+
+    async def on_wrapup_extend(self, frame: dict) -> None:
+        """Extension: once per chat, CHAT_WRAPUP_SECONDS more wrap-up."""
+        await self.db(extend_wrapup, self.user, self.chat_id_of(frame))
 
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 
 from accounts.models import STAFF_ROLES, User
 from chats.frames import floor_state_frame, idle_warnings_of, iso, monitor_started_frame, priority_of
@@ -40,7 +40,13 @@ def agent_rows(now: datetime) -> list[dict[str, Any]]:
     presences = {p.pk: p for p in AgentPresence.objects.all()}
     staff = (
         User.objects.filter(role__in=STAFF_ROLES, is_active=True)
-        .annotate(load=Count("served_chats", filter=Q(served_chats__status=Status.ACTIVE)))
+        .annotate(
+            load=Count("served_chats", filter=Q(served_chats__status=Status.ACTIVE)),
+            wrapup_until=Max(  # the agent's latest-ending wrap-up still running (queueing/wrapup.py)
+                "served_chats__wrapup_until",
+                filter=Q(served_chats__status=Status.ENDED, served_chats__wrapup_until__gt=now),
+            ),
+        )
         .order_by("username")
     )
     rows = []
@@ -62,6 +68,7 @@ def agent_rows(now: datetime) -> list[dict[str, Any]]:
                 if presence
                 else None,
                 "load": user.load,
+                "wrapup_seconds": max(int((user.wrapup_until - now).total_seconds()), 0) if user.wrapup_until else None,
                 "capacity": capacity_of(user),
             }
         )

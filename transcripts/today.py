@@ -63,6 +63,7 @@ def today_figures(*, now: datetime) -> dict[str, Any]:
             "disposition",
             "transfer_count",
             "transaction_type",
+            "wrapup_until",
         )
     ]
     overall = figures(rows, None, {})

@@ -36,6 +36,17 @@ class FloorWaitingRow(TypedDict, total=False):
     sla_text: str
 
 
+class FloorStateFrame(TypedDict):
+    type: Literal["floor.state"]
+    at: str | None
+    waiting: list[FloorWaitingRow]
+    agents: list[dict]  # queueing/floor.py agent_rows (docs/frames.md lists the fields)
+    active: list[dict]  # queueing/floor.py active_rows
+    hands: list[dict]  # queueing/hands.py hands_on_floor; alerts, today: docs/floor.md
+    alerts: list[dict]
+    today: dict | None
+
+
 def hand_frame(
     chat_id: Any,
     case_number: str,

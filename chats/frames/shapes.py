@@ -9,7 +9,8 @@ added on the way out, not part of the shapes below unless the frame always has i
 
 from typing import Literal, NotRequired, TypedDict
 
-from chats.frames.floor import FloorWaitingRow, HandFrame
+from chats.frames.floor import FloorStateFrame as FloorStateFrame  # re-exported: every shape imports from here
+from chats.frames.floor import HandFrame
 
 Priority = Literal["discharge_within_24h", "normal"]
 
@@ -212,12 +213,31 @@ class QueueListFrame(TypedDict):
     waiting: list[WaitingRow]
 
 
+class WrapupFrame(TypedDict):
+    """The agent's wrap-up of an ended chat (queueing/wrapup.py); `seconds_left` 0: finished."""
+
+    type: Literal["wrapup"]
+    chat_id: str
+    case_number: str
+    reason: str
+    until: str | None
+    seconds_left: int
+    extendable: bool
+    disposition: str
+    note: str
+
+
+class RunningWrapup(WrapupFrame):
+    chat: ChatDetail  # in `agent.state`, so a reloaded console can show the wrap-up
+
+
 class AgentStateFrame(TypedDict):
     type: Literal["agent.state"]
     status: str
     capacity: int
     chats: list[ChatDetail]
     queue: list[WaitingRow]
+    wrapups: list[RunningWrapup]  # extension: chats in wrap-up, whose slot is still taken
     hands: list[HandFrame]  # raised hands on these chats (docs/floor.md)
 
 
@@ -239,17 +259,6 @@ class ReleasedFrame(TypedDict):
 
 
 # --- the supervisor's floor ---------------------------------------------------------------
-
-
-class FloorStateFrame(TypedDict):
-    type: Literal["floor.state"]
-    at: str | None
-    waiting: list[FloorWaitingRow]
-    agents: list[dict]  # queueing/floor.py agent_rows (docs/frames.md lists the fields)
-    active: list[dict]  # queueing/floor.py active_rows
-    hands: list[dict]  # queueing/hands.py hands_on_floor; alerts, today: docs/floor.md
-    alerts: list[dict]
-    today: dict | None
 
 
 class MonitorStartedFrame(TypedDict):

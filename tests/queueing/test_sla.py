@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.test import override_settings
 
 from chats.models import Chat, TransactionType
 from chats.outbox import Outbox
@@ -172,3 +173,19 @@ async def test_the_timer_loop_counts_a_breach_with_no_floor_open(provider):
     await sweep(requested + timedelta(seconds=settings.CHAT_SLA_WAIT_SECONDS["default"] + 30))
     rows = await sync_to_async(lambda: list(SlaBreach.objects.values_list("kind", "subject")))()
     assert rows == [("queue_wait", chat["case_number"])]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(CHAT_WRAPUP_SECONDS=60)  # the suite turns wrap-up off
+def test_the_floor_shows_an_agents_running_wrap_up(provider, agent):
+    """After a close, the agent's row says how long the wrap-up has left; none before."""
+    from queueing.handoff import close_chat
+
+    chat = open_chat_for(provider)
+    row = Chat.objects.get(public_id=chat["chat_id"])
+    at = row.requested_at + timedelta(seconds=5)
+    accept_chat(agent, row.public_id, now=at, outbox=Outbox())
+    assert next(r for r in floor_state(now=at)["agents"] if r["username"] == "ana")["wrapup_seconds"] is None
+    close_chat(agent, row.public_id, "resolved", now=at, outbox=Outbox())
+    ana = next(r for r in floor_state(now=at + timedelta(seconds=10))["agents"] if r["username"] == "ana")
+    assert ana["wrapup_seconds"] == 50

@@ -239,7 +239,7 @@
       ];
       if (hasWrapUp) {
         var w = a.wrap_up !== undefined ? a.wrap_up : a.wrapup_seconds;
-        cells.push(el("td", { text: w === null || w === undefined || w === 0 ? "—" : typeof w === "number" ? C.duration(w) : String(w) }));
+        cells.push(el("td", { text: w === null || w === undefined || w === 0 ? "—" : typeof w === "number" ? C.duration(w) + " left" : String(w) }));
       }
       cells.push(el("td", {}, [flagged[a.username] ? el("span", { className: "agent-alert", text: "Over SLA: " + flagged[a.username] }) : "—"]));
       return el("tr", {}, cells);
