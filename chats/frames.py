@@ -140,6 +140,7 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
         "answered": chat.answered_at is not None,
         "idle_warnings": min(chat.idle_steps_done, 2),
         "last_seq": chat.last_seq,
+        "left_message": chat.message_left_at is not None,  # the provider may not be online (docs/provider.md)
     }
 
 
