@@ -93,6 +93,14 @@ def test_a_pdf_and_a_png_reach_the_other_side_with_a_download(chatting):
     assert downloaded(provider, png).startswith(b"\x89PNG")
     expect(panel.locator(".log li.attachment.mine .who")).to_have_text("You")
 
+    dropped = provider.evaluate_handle(
+        "bytes => { const dt = new DataTransfer();"
+        " dt.items.add(new File([new Uint8Array(bytes)], 'dropped.jpg', {type: 'image/jpeg'})); return dt; }",
+        list(image_bytes("JPEG")),
+    )
+    chat.locator(".composer").dispatch_event("drop", {"dataTransfer": dropped})  # drag and drop sends it too
+    expect(panel.locator(".log").get_by_role("link", name="dropped.jpg")).to_be_visible()
+
 
 def test_refusals_are_plain_and_a_cut_upload_can_be_sent_again(chatting):
     """A renamed executable and an oversize file are refused in plain words; a dropped upload offers Try again."""
