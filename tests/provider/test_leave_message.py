@@ -19,6 +19,7 @@ from queueing.presence import set_status
 from queueing.routing import accept_chat
 from queueing.timers import sweep_once
 from tests.conftest import chat_body, connect, logged_in_client
+from tests.queueing.helpers import sweep as sweep_and_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -165,3 +166,20 @@ async def test_the_answer_waits_in_my_chats_and_is_shown_once_though_the_chat_en
         lambda: list(Entry.objects.filter(chat__public_id=chat_id).values_list("seq", flat=True))
     )()
     assert entries == list(range(1, len(entries) + 1))
+
+
+async def test_an_open_page_is_told_when_its_message_enters_the_queue(provider, office_hours):
+    """The provider's socket on a held message: status held, no place; at the opening the release, then its place."""
+    with time_machine.travel(SATURDAY, tick=False):
+        reply = await sync_to_async(leave)(provider, member_id="M-LM-LIVE")
+    socket, accepted, _ = await connect(provider, reply.json()["ws_url"])
+    assert accepted
+    state = await socket.type_("chat.state")
+    assert state["status"] == "held" and state["position"] is None
+    await socket.drain()
+    await sweep_and_publish(MONDAY_OPENING + timedelta(seconds=2))
+    released = await socket.until(lambda f: f.get("event") == "message_released")
+    assert "entered the queue" in released["text"]
+    place = await socket.type_("queue")
+    assert place["position"] == 1
+    await socket.close()
