@@ -36,6 +36,7 @@ def server_env() -> dict[str, str]:
         "CHAT_ATTACHMENT_SCANNER": f"{sys.executable} {script}",
         "CHAT_ATTACHMENT_ROOT": str(folder / "files"),
         "CHAT_MAX_ATTACHMENT_MB": "1",
+        "CHAT_MAX_ATTACHMENTS": "3",
     }
 
 
@@ -73,7 +74,7 @@ def downloaded(page, link) -> bytes:
 
 
 def test_a_pdf_and_a_png_reach_the_other_side_with_a_download(chatting):
-    """The provider attaches a PDF, the agent a PNG: each side sees name, size and a link that downloads the file."""
+    """The provider attaches a PDF, the agent a PNG: each side sees name, size and a download; a 4th file is refused."""
     provider, chat, agent, panel = chatting("M-ATT-1")
     expect(chat.get_by_role("button", name="Attach file")).to_be_visible()
     expect(chat.locator(".attach-hint")).to_contain_text("up to 1 MB")
@@ -100,6 +101,9 @@ def test_a_pdf_and_a_png_reach_the_other_side_with_a_download(chatting):
     )
     chat.locator(".composer").dispatch_event("drop", {"dataTransfer": dropped})  # drag and drop sends it too
     expect(panel.locator(".log").get_by_role("link", name="dropped.jpg")).to_be_visible()
+
+    chat.locator(".attach-input").set_input_files(file("fourth.pdf", pdf_bytes(), "application/pdf"))
+    expect(chat.locator(".uploads li.failed")).to_contain_text("This chat already holds the most files it can (3)")
 
 
 def test_refusals_are_plain_and_a_cut_upload_can_be_sent_again(chatting):
