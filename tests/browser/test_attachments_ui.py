@@ -14,6 +14,7 @@ from tests.attachment_files import ELF, MARKER, image_bytes, pdf_bytes
 from tests.browser.conftest import start_chat
 from tests.browser.test_chat_flow import agent_accepts
 from tests.browser.test_provider_page import axe_serious
+from tests.browser.test_xss import PAYLOADS, assert_inert
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +172,20 @@ def test_file_names_render_as_text(chatting, problems):
         assert item.locator(".file-link").get_attribute("onmouseover") is None
         item.locator(".file-link").hover()
     assert problems.items == []  # no dialog opened, no page error
+
+    # The pages' XSS corpus as file names, all at once: 2 more are stored (the chat holds 3), the
+    # rest refused with their names in the refusal; inert everywhere.
+    chat.locator(".attach-input").set_input_files(
+        [file(f"{payload}.pdf", pdf_bytes(), "application/pdf") for payload in PAYLOADS]
+    )
+    expect(chat.locator(".uploads li.failed")).to_have_count(len(PAYLOADS) - 2)
+    expect(panel.locator(".log li.attachment")).to_have_count(3)
+    expect(chat.locator(".log li.attachment")).to_have_count(3)
+    for page in (provider, agent):
+        assert_inert(page)
+    refused = chat.locator(".uploads li.failed .upload-name").all_inner_texts()
+    assert any("<script>" in name for name in refused) or any("<img" in name for name in refused)
+    assert problems.items == []
 
 
 def test_the_upload_ui_has_no_serious_axe_violation(chatting):
