@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_user_credentials_version'),
-        ('chats', '0009_chat_returned_by'),
+        ('chats', '0010_alerts_wrapup'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
