@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Entry, EntryKind
+from chats.models import CONTENT_TYPE_LABELS, INTERNAL_KINDS, Attachment, AttachmentState, Chat, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -14,10 +14,17 @@ def iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
+INTERNAL_FRAME = "internal"  # a note, whisper or internal event: staff sockets only (docs/record.md)
+SKIP_FRAME = "skip"  # what a provider is sent in an internal entry's place: its seq, nothing else
+
+
 def entry_frame(entry: Entry) -> dict[str, Any]:
-    """A stored entry as sent live and on replay: messages as `message`, the rest (files too) as `event`."""
+    """A stored entry as staff see it live and on replay: messages as `message`, internal entries as
+    `internal`, the rest (files too) as `event`. Provider paths go through `provider_frame`."""
     if entry.kind == EntryKind.ATTACHMENT:
         return attachment_frame(entry)
+    if entry.kind in INTERNAL_KINDS:
+        return internal_frame(entry)
     frame: dict[str, Any] = {
         "type": "message" if entry.kind == EntryKind.MESSAGE else "event",
         "seq": entry.seq,
@@ -30,6 +37,35 @@ def entry_frame(entry: Entry) -> dict[str, Any]:
         frame["client_id"] = str(entry.client_id) if entry.client_id else None
     else:
         frame["event"] = entry.event
+    return frame
+
+
+def internal_frame(entry: Entry) -> dict[str, Any]:
+    """A note, a whisper or an internal event, for the agent console and the supervisor floor."""
+    frame: dict[str, Any] = {
+        "type": INTERNAL_FRAME,
+        "kind": entry.kind,
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "client_id": str(entry.client_id) if entry.client_id else None,
+    }
+    if entry.event:
+        frame["event"] = entry.event
+    return frame
+
+
+def skip_frame(seq: int) -> dict[str, Any]:
+    """A seq the provider may not see: counted, so its log has no gap; no kind, text, sender or time."""
+    return {"type": SKIP_FRAME, "seq": seq}
+
+
+def provider_frame(frame: dict[str, Any]) -> dict[str, Any]:
+    """The one filter on every provider path (relay, replay, sync): an internal frame becomes a skip."""
+    if frame.get("type") == INTERNAL_FRAME:
+        return skip_frame(frame["seq"])
     return frame
 
 

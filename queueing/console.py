@@ -28,7 +28,7 @@ def served_chat(agent: User, chat_id: uuid.UUID) -> Chat | None:
 
 
 def chat_with_entries(chat: Chat, after: int = 0) -> dict[str, Any]:
-    return {**chat_summary(chat), "entries": entries_after(chat, after)}
+    return {**chat_summary(chat), "entries": entries_after(chat, after, staff=True)}
 
 
 def agent_state(agent: User, *, now: datetime) -> dict[str, Any]:
@@ -57,4 +57,4 @@ def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[dict[str, 
     chat = Chat.objects.filter(public_id=chat_id).first()
     if chat is None or not (chat.agent_id == agent.pk or served_by(chat, agent)):
         raise ChatAccessError("not_your_chat", "You are not serving this chat.")
-    return entries_after(chat, after)
+    return entries_after(chat, after, staff=True)

@@ -187,6 +187,7 @@
     tabs.appendChild(this.tab);
     panels.appendChild(panel);
     this.update(summary);
+    document.dispatchEvent(new CustomEvent("clickchat:chat", { detail: { chat: this, socket: socket } })); // notes.js, history.js
 
     var select_ = this.q(".canned");
     select_.appendChild(el("option", { value: "", text: canned.length ? "Choose…" : "None set up" }));
@@ -396,6 +397,7 @@
 
   function onFrame(frame) {
     var chat = frame.chat_id ? chats[frame.chat_id] : null;
+    document.dispatchEvent(new CustomEvent("clickchat:frame", { detail: frame })); // notes.js, history.js
     switch (frame.type) {
       case "agent.state":
         capacity = frame.capacity;
@@ -431,6 +433,7 @@
         break;
       case "message":
       case "event":
+      case "internal": // notes and whispers (docs/record.md)
         if (chat) chat.log.entry(frame, true);
         break;
       case "head":
@@ -476,5 +479,5 @@
   C.sockets.push(socket);
   socket.connect();
   showLoad();
-  window.clickchatAgent = { chats: chats };
+  window.clickchatAgent = { chats: chats, socket: socket };
 })();

@@ -478,6 +478,9 @@
       case "event":
         this.log.entry(frame, true);
         break;
+      case "skip": // a seq the provider does not see (docs/record.md)
+        this.log.skip(frame.seq);
+        break;
       case "head":
         this.log.head(frame.seq);
         break;
