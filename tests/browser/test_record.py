@@ -35,7 +35,8 @@ def test_an_agents_note_is_marked_internal_and_never_reaches_the_provider(open_a
     expect(item).to_contain_text("Internal note · Ana Agent")
     expect(item).to_contain_text("call back Friday")
     expect(panel.locator(".note-state")).to_have_text("Note added to the case record.")
-    expect(note).to_be_focused()  # focus stays where the agent typed
+    expect(note).to_have_value("")
+    expect(panel.get_by_role("button", name="Add note")).to_be_focused()  # focus stays where the agent was
     provider_text = chat.locator(".composer-text")
     provider_text.fill("Any news?")
     provider_text.press("Enter")
