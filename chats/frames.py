@@ -20,7 +20,7 @@ SKIP_FRAME = "skip"  # what a provider is sent in an internal entry's place: its
 
 def entry_frame(entry: Entry) -> dict[str, Any]:
     """A stored entry as staff see it live and on replay: messages as `message`, internal entries as
-    `internal`, the rest (files too) as `event`. Provider paths go through `provider_frame`."""
+    `internal`, the rest (files too) as `event`. Provider paths go through `for_provider`."""
     if entry.kind == EntryKind.ATTACHMENT:
         return attachment_frame(entry)
     if entry.kind in INTERNAL_KINDS:
@@ -62,7 +62,7 @@ def skip_frame(seq: int) -> dict[str, Any]:
     return {"type": SKIP_FRAME, "seq": seq}
 
 
-def provider_frame(frame: dict[str, Any]) -> dict[str, Any]:
+def for_provider(frame: dict[str, Any]) -> dict[str, Any]:
     """The one filter on every provider path (relay, replay, sync): an internal frame becomes a skip."""
     if frame.get("type") == INTERNAL_FRAME:
         return skip_frame(frame["seq"])

@@ -3,7 +3,7 @@
 A note is part of the case record: a transcript entry with the next seq, in the hash chain, kind
 `note` (chats.models.INTERNAL_KINDS), shown on the agent console, the supervisor floor, the
 transcript and the PDF, and never to the provider: every provider path turns it into a `skip`
-(chats.frames.provider_frame). Only the chat's agent and supervisors write notes.
+(chats.frames.for_provider). Only the chat's agent and supervisors write notes.
 """
 
 from __future__ import annotations

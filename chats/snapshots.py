@@ -9,17 +9,17 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import User
-from chats.frames import entry_frame, provider_frame
+from chats.frames import entry_frame, for_provider
 from chats.messaging import ChatAccessError
 from chats.models import AGENT_JOINED, Chat, Entry, Status
 
 
 def entries_after(chat: Chat, after: int, *, staff: bool = False) -> list[dict[str, Any]]:
     """The chat's entries after `after` as frames: as staff see them with `staff`, else as the
-    provider does (internal entries only as `skip`; chats.frames.provider_frame)."""
+    provider does (internal entries only as `skip`; chats.frames.for_provider)."""
     entries = chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")
     frames = [entry_frame(e) for e in entries]
-    return frames if staff else [provider_frame(f) for f in frames]
+    return frames if staff else [for_provider(f) for f in frames]
 
 
 def access_provider_chat(user: User, chat_id: uuid.UUID) -> Chat:

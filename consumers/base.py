@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.errors import DomainError
 from accounts.text import unencodable
 from chats import groups, message_store
-from chats.frames import error_frame, provider_frame
+from chats.frames import error_frame, for_provider
 from chats.messaging import Posted
 from chats.outbox import Outbox
 from consumers import heads
@@ -268,7 +268,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         frame = event["frame"]
         if frame.get("type") == "typing" and frame.get("sender_role") in self.own_roles:
             return None
-        return frame if self.shows_internal else provider_frame(frame)
+        return frame if self.shows_internal else for_provider(frame)
 
     async def relay_frame(self, event: dict) -> None:
         frame = self.shown(event)

@@ -1,5 +1,6 @@
 """`/ws/supervisor/`: the live floor, refreshed on every queue/presence/load change, and the
-silent monitor of any active chat (read-only: this socket cannot write to a chat).
+silent monitor of any active chat, and from it whisper to the agent or barge in (chats.supervision:
+the socket writes to a chat only in those modes, and internal notes).
 
 Frames: server -> `floor.state` (on connect, after every change, every FLOOR_TICK_SECONDS),
 `monitor.started` {chat}, the monitored chat's frames with `chat_id` added, `monitor.stopped`,

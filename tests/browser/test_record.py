@@ -83,6 +83,12 @@ def test_whisper_then_barge_as_the_agent_and_the_provider_see_it(open_as):
     assert axe_serious(supervisor) == []
     close_from_console(panel)
 
+    supervisor.goto(f"/supervisor/transcripts/{case}/")  # the case record keeps it all, marked
+    transcript = supervisor.locator("#transcript-entries")
+    expect(transcript.locator("li.internal.whisper")).to_contain_text("Whisper to the agent · Sofia Supervisor")
+    expect(transcript.locator("li.internal.whisper")).to_contain_text("Offer the renewal form")
+    expect(transcript).to_contain_text("Supervisor Sofia Supervisor joined the chat.")
+
 
 def test_the_history_panel_lists_earlier_chats_and_opens_one_read_only(open_as):
     """A second chat about the member shows the first (case, type, disposition, agent); Open shows it
