@@ -18,6 +18,7 @@ from consumers.base import ChatSocket
 from consumers.chat import ChatConsumer
 from consumers.supervisor import SupervisorConsumer
 from tests.conftest import connect, logged_in_client, open_chat_for
+from transcripts.models import AccessRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,6 +103,10 @@ async def test_only_the_chats_agent_and_supervisors_write_notes(provider, agent,
         lambda: list(Entry.objects.filter(kind="note").values_list("sender__username", flat=True))
     )()
     assert kinds == ["sofia"]
+    refused = await sync_to_async(
+        lambda: list(AccessRecord.objects.filter(allowed=False).values_list("username", "action", "status"))
+    )()
+    assert refused == [("ben", "chat_frame", 4403)]  # the refused note is in the access audit
     for sock in (p, a, b, s):
         await sock.close()
 
