@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.frames import ack_frame
+from chats.frames import ack_frame, mode_frame, monitor_stopped_frame, with_chat_id
 from chats.notes import add_note
 from chats.supervision import Mode, barge_message, change_mode, parse_mode, whisper
 from consumers.base import ChatSocket
@@ -139,7 +139,7 @@ class SupervisorConsumer(ChatSocket):
             self.modes.pop(str(chat_id), None)
         else:
             self.modes[str(chat_id)] = mode
-        await self.send_json({"type": "mode", "chat_id": str(chat_id), "mode": str(mode)})
+        await self.send_json(mode_frame(str(chat_id), mode))
 
     async def on_whisper(self, frame: dict) -> None:
         chat_id, client_id, text = self.monitored(frame), require_uuid(frame, "client_id"), require_text(frame)
@@ -162,7 +162,7 @@ class SupervisorConsumer(ChatSocket):
         if chat_id in self.monitoring:
             self.monitoring.discard(chat_id)
             await self.leave(groups.chat_group(chat_id))
-            await self.send_json({"type": "monitor.stopped", "chat_id": chat_id, "reason": reason})
+            await self.send_json(monitor_stopped_frame(chat_id, reason))
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class SupervisorConsumer(ChatSocket):
         if chat_id is not None and chat_id in self.monitoring:
             frame = self.shown(event)
             if frame is not None:
-                await self.send_json({**frame, "chat_id": chat_id})
+                await self.send_json(with_chat_id(frame, chat_id))
                 if frame.get("type") == "ended":
                     await self.stop_monitoring(chat_id, "ended")
         elif event["frame"].get("type") == "queue":
