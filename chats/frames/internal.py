@@ -3,12 +3,14 @@ sockets, a bare `skip` in their place for the provider, and a supervisor's `mode
 
 `for_provider` is the one filter every provider path applies (relay, replay, sync): an internal
 frame becomes a `skip`, which carries the seq only, so the provider's log stays gapless.
-No `from __future__ import annotations` here: shapes.py imports these TypedDicts.
+No `from __future__ import annotations` here: shapes.py imports these TypedDicts; and no models
+at import time (shapes is imported before Django is set up, e.g. by chats.outbox).
 """
 
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from chats.models import Entry
+if TYPE_CHECKING:
+    from chats.models import Entry
 
 INTERNAL_FRAME = "internal"
 SKIP_FRAME = "skip"
@@ -37,7 +39,7 @@ class ModeFrame(TypedDict):
     mode: Literal["monitor", "whisper", "barge"]
 
 
-def internal_frame(entry: Entry) -> InternalFrame:
+def internal_frame(entry: "Entry") -> InternalFrame:
     """A note, a whisper or an internal event, for the agent console and the supervisor floor."""
     return {
         "type": "internal",

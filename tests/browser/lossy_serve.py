@@ -7,8 +7,15 @@ The entry is stored and acked as usual, so only head checks (consumers/heads.py)
 
 from __future__ import annotations
 
-from chats.outbox import Outbox
-from chatserver import serve
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
+django.setup()  # chats.outbox reaches chats.models through chats.frames since the typed frames
+
+from chats.outbox import Outbox  # noqa: E402
+from chatserver import serve  # noqa: E402
 
 LOSE_MARK = "[relay lost]"
 real_publish = Outbox.publish

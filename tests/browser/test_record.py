@@ -44,6 +44,10 @@ def test_an_agents_note_is_marked_internal_and_never_reaches_the_provider(open_a
     assert "call back Friday" not in chat.inner_text()
     assert axe_serious(agent) == []
     close_from_console(panel)
+    note.fill("Wrap-up: form sent")  # the chat has ended: a wrap-up note still goes on the record
+    panel.get_by_role("button", name="Add note").click()
+    expect(panel.locator(".log li.internal.note", has_text="Wrap-up: form sent")).to_be_visible()
+    assert "Wrap-up" not in chat.inner_text()
 
 
 def test_whisper_then_barge_as_the_agent_and_the_provider_see_it(open_as):
