@@ -112,6 +112,13 @@
         t.socket.forget(frame.client_id);
         delete sent[frame.client_id];
       }
+      if (frame.code === "not_monitoring") {
+        // the floor's socket reconnected (which ends any mode): monitor again, silently
+        t.socket.send({ type: "monitor", chat_id: t.id, purpose: "quality review" });
+        t.show("monitor");
+        t.modeState.textContent = "The floor reconnected, so you are monitoring silently again; choose the mode again.";
+        return;
+      }
       t.modeState.textContent = frame.message;
       t.radios[t.mode].checked = true; // a refused change leaves the mode as it was
     }
