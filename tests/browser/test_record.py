@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import start_chat
+from tests.browser.conftest import SCREENSHOTS, start_chat
 from tests.browser.test_chat_flow import agent_accepts
 from tests.browser.test_chatlog import close_from_console
 from tests.browser.test_console_new_user import axe_serious, case_of
@@ -72,6 +72,8 @@ def test_whisper_then_barge_as_the_agent_and_the_provider_see_it(open_as):
     expect(whisper).to_contain_text("Offer the renewal form")
     expect(panel.locator(".log li.internal", has_text="is whispering to the agent")).to_be_visible()
     expect(section.locator(".log li.internal.whisper")).to_contain_text("Offer the renewal form")
+    supervisor.screenshot(path=SCREENSHOTS / "record-whisper-floor.png", full_page=True)
+    agent.screenshot(path=SCREENSHOTS / "record-whisper-console.png", full_page=True)
     assert axe_serious(supervisor) == []
 
     section.get_by_label("Join the chat").check()
@@ -121,6 +123,7 @@ def test_the_history_panel_lists_earlier_chats_and_opens_one_read_only(open_as):
     view = history.locator(".history-view")
     expect(view.get_by_role("heading", name=f"Case {first} (read-only)")).to_be_focused()
     expect(view.locator(".log")).to_contain_text("Renewed through June.")
+    agent.screenshot(path=SCREENSHOTS / "record-history.png", full_page=True)
     assert view.locator("textarea, input").count() == 0  # read-only: nothing to write in
     assert axe_serious(agent) == []
     view.get_by_role("button", name=f"Close case {first}").click()

@@ -43,7 +43,7 @@
   function internalItem(frame) {
     var who = frame.sender || "A supervisor";
     var label = frame.kind === "whisper" ? "Whisper from " + who + " (the provider does not see this)"
-      : frame.kind === "note" ? "Internal note · " + who : "Internal";
+      : frame.kind === "note" ? "Internal note · " + who : "Internal · " + who;
     return el("li", { className: "internal " + (frame.kind || "") }, [
       el("span", { className: "meta" }, [el("span", { className: "who", text: label }), " ",
         el("time", { datetime: frame.at || "", text: C.clock(frame.at) })]),

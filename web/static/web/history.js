@@ -102,7 +102,7 @@
       (t.entries || []).forEach(function (e) {
         var internal = e.internal ? (e.kind === "whisper" ? "Whisper · " : e.kind === "note" ? "Internal note · " : "Internal · ") : "";
         entries.appendChild(el("li", { className: e.internal ? "internal " + e.kind : e.kind === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
-          el("span", { className: "meta" }, [el("span", { className: "who", text: internal + (e.sender || e.sender_role || "") }), " ",
+          el("span", { className: "meta" }, [el("span", { className: "who", text: internal + (e.sender || (e.sender_role === "system" ? "" : e.sender_role) || "") }), " ",
             el("time", { datetime: e.at, text: new Date(e.at).toLocaleString() })]),
           el("span", { className: "body", text: e.text }),
         ]));
