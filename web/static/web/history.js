@@ -42,7 +42,7 @@
     this.chat = chat;
     this.id = chat.id;
     this.headingId = "history-" + this.id;
-    this.list = el("ul", { "aria-labelledby": this.headingId });
+    this.list = el("ul", { className: "history-list", "aria-labelledby": this.headingId });
     this.status = el("p", { className: "muted history-status", text: "Loading this patient's earlier chats…" });
     this.openNow = el("p", { className: "open-now", hidden: true });
     this.view = el("div", { className: "history-view", hidden: true });
