@@ -45,12 +45,13 @@ from chats.frames.entries import (
     attachment_text,
     entry_frame,
     event_frame,
+    internal_frame,
     iso,
     message_frame,
     size_text,
 )
 from chats.frames.events import agent_assigned_event, agent_released_event, queue_positions_event, relay_event
-from chats.frames.internal import for_provider, internal_frame, mode_frame, skip_frame
+from chats.frames.internal import for_provider, mode_frame, skip_frame
 
 __all__ = [
     "ack_frame",

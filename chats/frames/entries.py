@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from chats.frames.internal import internal_frame
+from chats.frames.internal import InternalFrame
 from chats.frames.shapes import (
     AckFrame,
     AttachmentEventFrame,
@@ -56,6 +56,21 @@ def event_frame(entry: Entry) -> EventFrame:
         "text": entry.text,
         "at": iso(entry.at),
         "event": entry.event,
+    }
+
+
+def internal_frame(entry: Entry) -> InternalFrame:
+    """A note, a whisper or an internal event, for the agent console and the supervisor floor."""
+    return {
+        "type": "internal",
+        "kind": entry.kind,  # type: ignore[typeddict-item]  # one of INTERNAL_KINDS (entry_frame asks)
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "client_id": str(entry.client_id) if entry.client_id else None,
+        "event": entry.event or None,
     }
 
 

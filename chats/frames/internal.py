@@ -3,14 +3,11 @@ sockets, a bare `skip` in their place for the provider, and a supervisor's `mode
 
 `for_provider` is the one filter every provider path applies (relay, replay, sync): an internal
 frame becomes a `skip`, which carries the seq only, so the provider's log stays gapless.
-No `from __future__ import annotations` here: shapes.py imports these TypedDicts; and no models
-at import time (shapes is imported before Django is set up, e.g. by chats.outbox).
+No `from __future__ import annotations` here: shapes.py imports these TypedDicts (and so, to keep
+shapes free of models, `internal_frame`, which reads an Entry, lives in entries.py).
 """
 
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
-
-if TYPE_CHECKING:
-    from chats.models import Entry
+from typing import Any, Literal, TypedDict
 
 INTERNAL_FRAME = "internal"
 SKIP_FRAME = "skip"
@@ -37,21 +34,6 @@ class ModeFrame(TypedDict):
     type: Literal["mode"]
     chat_id: str
     mode: Literal["monitor", "whisper", "barge"]
-
-
-def internal_frame(entry: "Entry") -> InternalFrame:
-    """A note, a whisper or an internal event, for the agent console and the supervisor floor."""
-    return {
-        "type": "internal",
-        "kind": entry.kind,  # type: ignore[typeddict-item]  # one of INTERNAL_KINDS (entry_frame asks)
-        "seq": entry.seq,
-        "sender_role": entry.sender_role,
-        "sender": entry.sender_name,
-        "text": entry.text,
-        "at": entry.at.isoformat() if entry.at else None,
-        "client_id": str(entry.client_id) if entry.client_id else None,
-        "event": entry.event or None,
-    }
 
 
 def skip_frame(seq: int) -> SkipFrame:
