@@ -66,7 +66,8 @@
    * options: panel (the chat's panel: its .entries list, .log scroll box and .typing line),
    * typingText, mine(role) -> bool, me (the reader's display name: their stored messages read "You"), reader ("the agent"), socket() -> its ResilientSocket, how that
    * socket words frames: syncFrame(after), messageFrame(client_id, text), typingFrame(); and hooks
-   * onEntry(frame, live), onAppend(item).
+   * onEntry(frame, live), onAppend(item), and for files (attachments.js): renderEntry(frame) -> item
+   * or null, onRepeat(frame) for an entry shown before (a replay: its state now), replayFrom() -> seq|null.
    */
   function ChatLog(options) {
     this.o = options;
@@ -82,7 +83,8 @@
 
   /** Where a replay should start: every seq up to here is shown. */
   ChatLog.prototype.after = function () {
-    return this.tracker.contiguous;
+    var from = this.o.replayFrom ? this.o.replayFrom() : null;
+    return from === null || from === undefined ? this.tracker.contiguous : Math.min(from, this.tracker.contiguous);
   };
 
   ChatLog.prototype.insert = function (item, seq) {
@@ -127,7 +129,10 @@
   /** A stored entry (`message`, `event`, or on staff screens `internal`), live or replayed. */
   ChatLog.prototype.entry = function (frame, live) {
     if (frame.type === "skip") return this.skip(frame.seq);
-    if (!this.track(frame.seq)) return; // already shown (replay after a reconnect, sync)
+    if (!this.track(frame.seq)) { // already shown (replay after a reconnect, sync)
+      if (this.o.onRepeat) this.o.onRepeat(frame);
+      return;
+    }
     var mine = frame.client_id && this.pending[frame.client_id];
     if (mine) {
       delete this.pending[frame.client_id];
@@ -140,7 +145,8 @@
       this.insert(messageItem(who, ours, frame.at, frame.text), frame.seq);
       if (!this.o.mine(frame.sender_role)) this.stopTyping(); // their message is what they were typing
     } else {
-      this.insert(eventItem(frame), frame.seq);
+      var custom = this.o.renderEntry ? this.o.renderEntry(frame) : null;
+      this.insert(custom || eventItem(frame), frame.seq);
     }
     if (this.o.onEntry) this.o.onEntry(frame, !!live);
   };
