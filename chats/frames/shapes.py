@@ -9,9 +9,7 @@ added on the way out, not part of the shapes below unless the frame always has i
 
 from typing import Literal, NotRequired, TypedDict
 
-from chats.frames.internal import InternalFrame as InternalFrame  # the record's frames (docs/record.md)
-from chats.frames.internal import ModeFrame as ModeFrame
-from chats.frames.internal import SkipFrame as SkipFrame
+from chats.frames.internal import InternalFrame, SkipFrame  # the record's entry frames (docs/record.md)
 
 Priority = Literal["discharge_within_24h", "normal"]
 
@@ -116,9 +114,7 @@ class AttachmentEventFrame(TypedDict):
 EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | InternalFrame | SkipFrame
 
 
-class ChatDetail(ChatSummary):
-    """A chat summary with its transcript so far (entry frames)."""
-
+class ChatDetail(ChatSummary):  # a chat summary with its transcript so far (entry frames)
     entries: list[EntryFrame]
 
 
