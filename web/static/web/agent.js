@@ -563,8 +563,9 @@
         break;
       case "message":
       case "event":
-      case "internal": // notes and whispers (docs/record.md)
+      case "internal": // notes and whispers (docs/record.md); a whisper also alerts
         if (chat) chat.log.entry(frame, true);
+        if (chat && frame.kind === "whisper") chat.alert("whisper");
         break;
       case "attachment.status":
         if (chat) chat.files.status(frame, chat.log.list);
@@ -583,9 +584,6 @@
           chat.showIdle(frame.number, frame.seconds_left);
           if (frame.number >= 2) chat.alert("idle"); // the last warning: the chat ends soon
         }
-        break;
-      case "whisper": // a supervisor's whisper (shown by the record feature): alert only here
-        if (chat) chat.alert("whisper");
         break;
       case "wrapup":
         if (chat) chat.wrapup(frame);
