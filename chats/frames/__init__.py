@@ -48,6 +48,7 @@ from chats.frames.entries import (
     attachment_text,
     entry_frame,
     event_frame,
+    internal_frame,
     iso,
     message_frame,
     size_text,
@@ -60,6 +61,7 @@ from chats.frames.events import (
     relay_event,
 )
 from chats.frames.floor import hand_frame
+from chats.frames.internal import for_provider, mode_frame, skip_frame
 
 __all__ = [
     "ack_frame",
@@ -83,13 +85,16 @@ __all__ = [
     "event_frame",
     "floor_changed_event",
     "floor_state_frame",
+    "for_provider",
     "hand_frame",
     "head_frame",
     "idle_cleared_frame",
     "idle_warning_frame",
     "idle_warnings_of",
+    "internal_frame",
     "iso",
     "message_frame",
+    "mode_frame",
     "monitor_started_frame",
     "monitor_stopped_frame",
     "notice_frame",
@@ -102,6 +107,7 @@ __all__ = [
     "released_frame",
     "running_wrapup",
     "size_text",
+    "skip_frame",
     "status_frame",
     "typing_frame",
     "waiting_row",

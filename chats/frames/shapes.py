@@ -11,6 +11,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from chats.frames.floor import FloorStateFrame as FloorStateFrame  # re-exported: every shape imports from here
 from chats.frames.floor import HandFrame
+from chats.frames.internal import InternalFrame, SkipFrame  # the record's entry frames (docs/record.md)
 
 Priority = Literal["discharge_within_24h", "normal"]
 
@@ -112,12 +113,10 @@ class AttachmentEventFrame(TypedDict):
     attachment: AttachmentJson | None
 
 
-EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame
+EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | InternalFrame | SkipFrame
 
 
-class ChatDetail(ChatSummary):
-    """A chat summary with its transcript so far (entry frames)."""
-
+class ChatDetail(ChatSummary):  # a chat summary with its transcript so far (entry frames)
     entries: list[EntryFrame]
 
 
