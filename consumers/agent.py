@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
@@ -12,15 +14,17 @@ from django.utils import timezone
 from chats import groups
 from chats.frames import ack_frame
 from chats.messaging import relay_typing
+from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
+from queueing import consoles
+from queueing.assignment import QueueError, accept_chat, accept_next, change_status
+from queueing.board import ListedChats
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
+from queueing.consoles import beat_seconds, close_socket, open_socket, socket_beat
 from queueing.handoff import close_chat, join_as_escalation, transfer
-from queueing.presence import heartbeat
-from queueing.routing import accept_chat, accept_next, change_status
-
-HEARTBEAT_SECONDS = 10  # well inside CHAT_PRESENCE_GRACE, so a live console never looks lost
+from queueing.offers import record_delivery, undelivered_chat_ids
 
 
 class AgentConsumer(ChatSocket):
@@ -50,18 +54,36 @@ class AgentConsumer(ChatSocket):
         await self.join(groups.AGENTS)
         for chat_id in await database_sync_to_async(held_chat_ids)(self.user):
             await self.join(groups.chat_group(chat_id))
+        self.lease_generation = consoles.lease_generation
+        await database_sync_to_async(open_socket)(self.user, self.channel_name, now=timezone.now())
+        self.console_open = True  # from here on routing may offer this agent chats
         state = await database_sync_to_async(agent_state)(self.user, now=timezone.now())
+        self.listed = ListedChats()
+        self.listed.saw(state)
         await self.accept()
         await self.send_json(state)
         for chat in state["chats"]:
             heads.follow_summary(self, chat)
-        self.tasks.start(self.keep_presence())  # stopped when the socket closes; presence then lapses after the grace
+        for chat_id in await database_sync_to_async(undelivered_chat_ids)(self.user):
+            await self.db(record_delivery, self.user, chat_id)  # offered while no console had it
+        self.tasks.start(self.keep_presence())  # stopped when the socket closes
 
     async def keep_presence(self) -> None:
+        """Console heartbeats: keep this process's lease (queueing.consoles) and this socket's row."""
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(beat_seconds())
             with contextlib.suppress(Exception):  # a database blip: the next beat tries again
-                await database_sync_to_async(heartbeat)(self.user, now=timezone.now())
+                self.lease_generation = await database_sync_to_async(socket_beat)(
+                    self.user, self.channel_name, self.lease_generation, now=timezone.now()
+                )
+
+    async def disconnect(self, code: int) -> None:
+        """No offers from the moment the socket closes; the agent's status waits out the reload grace."""
+        if getattr(self, "console_open", False):
+            self.console_open = False
+            with contextlib.suppress(Exception):  # the process's lease and the timer sweep cover a failure
+                await database_sync_to_async(close_socket)(self.user, self.channel_name, now=timezone.now())
+        await super().disconnect(code)
 
     def chat_id_of(self, frame: dict) -> uuid.UUID:
         return require_uuid(frame, "chat_id")
@@ -74,10 +96,24 @@ class AgentConsumer(ChatSocket):
         await self.send_json({"type": "status", "status": presence.status})
 
     async def on_accept(self, frame: dict) -> None:
-        await self.db(accept_chat, self.user, self.chat_id_of(frame))
+        chat_id = self.chat_id_of(frame)
+        if groups.chat_group(chat_id) not in self.joined and self.listed.known_gone(str(chat_id)):
+            raise QueueError("already_taken", "That chat is no longer waiting: another agent took it, or it ended.")
+        await self.claim(accept_chat, chat_id)
 
     async def on_accept_next(self, frame: dict) -> None:
-        await self.db(accept_next, self.user)
+        await self.claim(accept_next)
+
+    async def claim(self, func: Callable[..., Any], *args: Any) -> None:
+        """A claim on a thread of its own (not the one database thread), so claims run side by side.
+
+        Each call borrows a pooled connection and gives it back when it returns (CONN_MAX_AGE=0):
+        nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
+        """
+        outbox = Outbox()
+        run = database_sync_to_async(func, thread_sensitive=False)
+        await run(self.user, *args, now=timezone.now(), outbox=outbox)
+        await outbox.publish()
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
@@ -120,6 +156,8 @@ class AgentConsumer(ChatSocket):
         frame = self.shown(event)
         if frame is None:
             return
+        if frame.get("type") == "queue":
+            self.listed.saw(frame)
         if "chat_id" in event:
             frame = {**frame, "chat_id": event["chat_id"]}
         await self.send_json(frame)
@@ -137,6 +175,7 @@ class AgentConsumer(ChatSocket):
         else:
             await self.send_json(frame)
             heads.follow_summary(self, frame["chat"])
+            await self.db(record_delivery, self.user, chat_id)  # sent: now the provider hears "joined"
 
     async def agent_released(self, event: dict) -> None:
         """A chat left this agent (transfer, unanswered offer)."""

@@ -12,7 +12,7 @@ from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
 from queueing.board import waiting_list
-from queueing.presence import capacity_of, heartbeat
+from queueing.presence import capacity_of, presence_of
 
 
 def held_chat_ids(agent: User) -> list[str]:
@@ -32,7 +32,7 @@ def chat_with_entries(chat: Chat, after: int = 0) -> dict[str, Any]:
 
 
 def agent_state(agent: User, *, now: datetime) -> dict[str, Any]:
-    presence = heartbeat(agent, now=now)
+    presence = presence_of(agent, now=now)
     chats = (
         Chat.objects.active_for_agent(agent.pk)
         .select_related("provider", "agency", "location", "agent")

@@ -42,7 +42,8 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
         "status": chat.status,
         "position": queue["position"] if queue else None,
         "estimated_wait_seconds": queue["estimated_wait_seconds"] if queue else None,
-        "agent": chat.agent.display_name if chat.agent else None,
+        # named once a console of the agent has the chat (queueing.offers.record_delivery)
+        "agent": chat.agent.display_name if chat.agent and chat.delivered_at else None,
         "last_seq": chat.last_seq,
         "idle_warnings": min(chat.idle_steps_done, 2),
         "idle_seconds_left": idle_seconds_left(chat, now),

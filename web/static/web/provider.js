@@ -459,7 +459,7 @@
       case "chat.state":
         this.q(".case-number").textContent = frame.case_number;
         if (frame.status === "waiting") this.showQueue(frame.position, frame.estimated_wait_seconds);
-        else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "An agent has your chat.");
+        else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "Connecting you to an agent…");
         if (frame.idle_warnings && typeof frame.idle_seconds_left === "number") this.showIdle(frame.idle_warnings, frame.idle_seconds_left);
         break;
       case "queue":

@@ -1,0 +1,114 @@
+"""Which agent consoles are open: a row per socket, a lease per server process (docs/presence.md).
+
+A console socket inserts its `ConsoleSocket` row on connect and deletes it on disconnect. A
+process that dies cannot delete its rows, so each row belongs to its process's `ConsoleProcess`,
+whose `lease_until` is renewed by the database clock (`now() + CHAT_CONSOLE_LEASE`) on every console
+connect and, throttled to one write per lease/3 per process, on the consoles' heartbeats. A socket
+counts as open only while its process's lease is ahead of the database's `now()`: a killed
+process's consoles stop getting offers within one lease, and the timer sweep deletes their rows.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Now
+
+from accounts.models import User
+from queueing.models import AgentPresence, ConsoleProcess, ConsoleSocket
+
+PROCESS_ID = uuid.uuid4()  # this server process, for as long as it runs
+
+_renewed_at = float("-inf")  # time.monotonic() of this process's last lease write
+# Bumped when the lease row had to be created again (a sweep elsewhere took this process for dead
+# while its loop was stalled, deleting its sockets' rows): each console then re-inserts its own.
+lease_generation = 0
+
+UPSERT_LEASE = """
+INSERT INTO queueing_consoleprocess (id, lease_until) VALUES (%s, now() + make_interval(secs => %s))
+ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until
+RETURNING (xmax = 0)
+"""
+
+
+def beat_seconds() -> float:
+    """How often a console renews presence: three beats per lease, so one lost beat is harmless."""
+    return settings.CHAT_CONSOLE_LEASE / 3
+
+
+def renew_lease() -> None:
+    """Extend this process's lease by CHAT_CONSOLE_LEASE from the database's clock."""
+    global _renewed_at, lease_generation
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT_LEASE, [PROCESS_ID, settings.CHAT_CONSOLE_LEASE])
+        (created,) = cursor.fetchone()
+    _renewed_at = time.monotonic()
+    if created:
+        lease_generation += 1
+
+
+def renew_lease_if_due() -> None:
+    """A console heartbeat: renew the lease unless this process did so within the last lease/3."""
+    if time.monotonic() - _renewed_at >= beat_seconds():
+        renew_lease()
+
+
+def live_sockets() -> QuerySet[ConsoleSocket]:
+    return ConsoleSocket.objects.filter(process__lease_until__gt=Now())
+
+
+def has_open_console(user_field: str = "user") -> Exists:
+    """A filter expression: the row's `user_field` has at least one open console socket."""
+    return Exists(live_sockets().filter(user=OuterRef(user_field)))
+
+
+def online_user_ids() -> set[int]:
+    return set(live_sockets().values_list("user_id", flat=True).distinct())
+
+
+def open_socket(user: User, channel_name: str, *, now: datetime) -> None:
+    """A console connected: its row, a fresh lease, and the agent is back from any reload grace."""
+    with transaction.atomic():
+        renew_lease()
+        ConsoleSocket.objects.update_or_create(
+            channel_name=channel_name, defaults={"user": user, "process_id": PROCESS_ID, "opened_at": now}
+        )
+        presence, _ = AgentPresence.objects.get_or_create(
+            user=user, defaults={"status_changed_at": now, "last_seen": now}
+        )
+        AgentPresence.objects.filter(pk=presence.pk).update(console_left_at=None, last_seen=now)
+
+
+def socket_beat(user: User, channel_name: str, generation: int, *, now: datetime) -> int:
+    """A console heartbeat: renew the lease when due; re-insert the row if the lease was recreated."""
+    renew_lease_if_due()
+    if generation != lease_generation:
+        open_socket(user, channel_name, now=now)
+    return lease_generation
+
+
+def close_socket(user: User, channel_name: str, *, now: datetime) -> bool:
+    """A console disconnected: delete its row. True if it was the agent's last open console."""
+    with transaction.atomic():
+        ConsoleSocket.objects.filter(channel_name=channel_name).delete()
+        if live_sockets().filter(user=user).exists():
+            return False
+        AgentPresence.objects.filter(pk=user.pk).update(console_left_at=now, last_seen=now)
+    return True
+
+
+def forget_dead_processes(*, now: datetime) -> set[int]:
+    """Delete processes whose lease ran out, with their sockets. Users left with no open console."""
+    with transaction.atomic():
+        dead = ConsoleProcess.objects.filter(lease_until__lte=Now())
+        users = set(ConsoleSocket.objects.filter(process__in=dead).values_list("user_id", flat=True))
+        if not dead.delete()[0]:
+            return set()
+        gone = users - online_user_ids()
+        AgentPresence.objects.filter(pk__in=gone, console_left_at__isnull=True).update(console_left_at=now)
+    return gone
