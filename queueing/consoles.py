@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Now
 
 from accounts.models import User
-from queueing.models import AgentPresence, ConsoleProcess, ConsoleSocket
+from queueing.models import AgentPresence, ConsoleSocket
 
 PROCESS_ID = uuid.uuid4()  # this server process, for as long as it runs
 
@@ -103,12 +103,20 @@ def close_socket(user: User, channel_name: str, *, now: datetime) -> bool:
 
 
 def forget_dead_processes(*, now: datetime) -> set[int]:
-    """Delete processes whose lease ran out, with their sockets. Users left with no open console."""
+    """Delete processes whose lease ran out, with their sockets. Users left with no open console.
+
+    One conditional DELETE decides: a process renewing its lease meanwhile is re-checked by
+    PostgreSQL and kept; one renewing just after finds no row, creates it and re-inserts its sockets.
+    """
     with transaction.atomic():
-        dead = ConsoleProcess.objects.filter(lease_until__lte=Now())
-        users = set(ConsoleSocket.objects.filter(process__in=dead).values_list("user_id", flat=True))
-        if not dead.delete()[0]:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM queueing_consoleprocess WHERE lease_until <= now() RETURNING id")
+            dead = [row[0] for row in cursor.fetchall()]
+        if not dead:
             return set()
+        sockets = ConsoleSocket.objects.filter(process_id__in=dead)
+        users = set(sockets.values_list("user_id", flat=True))
+        sockets.delete()  # the foreign key is checked at commit: both deletes land together
         gone = users - online_user_ids()
         AgentPresence.objects.filter(pk__in=gone, console_left_at__isnull=True).update(console_left_at=now)
     return gone

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.errors import DomainError
 from accounts.models import User
 from queueing.consoles import forget_dead_processes, has_open_console, live_sockets
-from queueing.models import AgentPresence, PresenceEvent, PresenceStatus
+from queueing.models import AgentPresence, ConsoleSocket, PresenceEvent, PresenceStatus
 
 
 class PresenceError(DomainError):
@@ -77,9 +77,11 @@ def mark_departed_away(*, now: datetime) -> list[int]:
     """Available agents with no open console since before the reload grace become away. Their ids."""
     forget_dead_processes(now=now)
     cutoff = now - timedelta(seconds=settings.CHAT_RELOAD_GRACE)
+    # No socket row at all (not merely no live one): a lease that ran out since forget_dead_processes
+    # looked still has its rows, and their agents' grace starts when the next sweep deletes them.
     gone = (
         AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE)
-        .exclude(has_open_console())
+        .exclude(Exists(ConsoleSocket.objects.filter(user=OuterRef("user"))))
         .filter(Q(console_left_at__isnull=True) | Q(console_left_at__lte=cutoff))
     )
     return [

@@ -179,7 +179,22 @@ async def test_provider_hears_joined_only_after_the_console_delivered_assigned(c
     finally:
         cluster.a.proc.send_signal(signal.SIGCONT)
     assert offered[1] in ("agent1", None)  # offered to the frozen console (or already not, if its lease ran out)
-    t_assigned, _ = await a.wait("assigned", timeout=15)  # A runs again: its console comes back and gets it
+    try:
+        t_assigned, _ = await a.wait("assigned", timeout=15)  # A runs again: its console comes back and gets it
+    except AssertionError:
+        with cluster.db.connect() as conn:
+            rows = [
+                conn.execute(q).fetchall()
+                for q in (
+                    "SELECT * FROM queueing_consoleprocess",
+                    "SELECT channel_name, user_id, process_id FROM queueing_consolesocket",
+                    "SELECT user_id, status, console_left_at FROM queueing_agentpresence",
+                    "SELECT user_id, status, reason, at FROM queueing_presenceevent",
+                    "SELECT status, agent_id, returned_by_id FROM chats_chat WHERE status <> 'ended'",
+                    "SELECT now()",
+                )
+            ]
+        raise AssertionError(rows) from None
     t_joined, joined = await p.wait("agent.joined", timeout=10)
     assert joined["name"] and t_joined >= t_assigned
     assert chat_row(cluster, chat_id) == ("active", "agent1", True)
