@@ -151,14 +151,32 @@ async def _racing_round(target: Any, world: Ours, k: int, chats: int, rate: floa
     return result
 
 
+class _StateKeeper:
+    """The chats a console's `agent.state` listed, plus those `assigned` to it since."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, Any] = {}
+
+    def __call__(self, agent: OursAgent, frame: dict, t: float) -> None:
+        if frame.get("type") == "agent.state":
+            self.state = frame
+
+    def held(self, agent: OursAgent) -> set[str]:
+        return {c["chat_id"] for c in self.state.get("chats", [])} | set(agent.assigned)
+
+
 async def _closing_check(target: Any, world: Ours, k: int) -> dict[str, Any]:
     """One console of k closes; 3k chats arrive; it reopens within the reload grace."""
-    consoles = await _consoles(world, target.agents[:k], "available")
-    closing = consoles[0]
+    first = _StateKeeper()
+    closing = OursAgent(world, target.agents[0])
+    closing.frames_cb = first
+    await closing.connect()
+    await closing.set_status("available")
+    consoles = [closing, *await _consoles(world, target.agents[1:k], "available")]
     created: dict[str, float] = {}
     await _stream(target, world, k, 20, created)
     await _wait_claimed(consoles, created, 0, k)
-    held_before = set(closing.assigned)
+    held_before = first.held(closing)
     await closing.conn.close()
     closed_at = now()
     await asyncio.sleep(0.5)
@@ -166,16 +184,11 @@ async def _closing_check(target: Any, world: Ours, k: int) -> dict[str, Any]:
     await _stream(target, world, 3 * k, 20, more)
     await _wait_claimed(consoles[1:], more, closed_at, 3 * k)
     again = OursAgent(world, closing.username)
-    state: dict[str, Any] = {}
-
-    def keep_state(agent: OursAgent, frame: dict, t: float) -> None:
-        if frame.get("type") == "agent.state":
-            state.update(frame)
-
-    again.frames_cb = keep_state
+    second = _StateKeeper()
+    again.frames_cb = second
     await again.connect()
     reopened_after = now() - closed_at
-    held_after = {c["chat_id"] for c in state.get("chats", [])}
+    held_after = {c["chat_id"] for c in second.state.get("chats", [])}
     others = _winners(consoles[1:], closed_at)
     result = {
         "consoles": k,
@@ -184,7 +197,7 @@ async def _closing_check(target: Any, world: Ours, k: int) -> dict[str, Any]:
         "offers_to_the_closed_console": len(held_after - held_before),
         "reopened_after_s": round(reopened_after, 2),
         "same_chats_after_reload": held_after == held_before,
-        "status_after_reload": state.get("status"),
+        "status_after_reload": second.state.get("status"),
     }
     await asyncio.gather(*(c.set_status("away") for c in [*consoles[1:], again]))
     await close_all([*consoles[1:], again])

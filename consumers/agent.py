@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
@@ -14,11 +12,9 @@ from django.utils import timezone
 from chats import groups
 from chats.frames import ack_frame
 from chats.messaging import relay_typing
-from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
-from queueing import consoles
 from queueing.assignment import QueueError, accept_chat, accept_next, change_status
 from queueing.board import ListedChats
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
@@ -54,7 +50,6 @@ class AgentConsumer(ChatSocket):
         await self.join(groups.AGENTS)
         for chat_id in await database_sync_to_async(held_chat_ids)(self.user):
             await self.join(groups.chat_group(chat_id))
-        self.lease_generation = consoles.lease_generation
         await database_sync_to_async(open_socket)(self.user, self.channel_name, now=timezone.now())
         self.console_open = True  # from here on routing may offer this agent chats
         state = await database_sync_to_async(agent_state)(self.user, now=timezone.now())
@@ -73,14 +68,13 @@ class AgentConsumer(ChatSocket):
         while True:
             await asyncio.sleep(beat_seconds())
             with contextlib.suppress(Exception):  # a database blip: the next beat tries again
-                self.lease_generation = await database_sync_to_async(socket_beat)(
-                    self.user, self.channel_name, self.lease_generation, now=timezone.now()
-                )
+                await database_sync_to_async(socket_beat)(self.user, self.channel_name, now=timezone.now())
 
     async def disconnect(self, code: int) -> None:
         """No offers from the moment the socket closes; the agent's status waits out the reload grace."""
         if getattr(self, "console_open", False):
             self.console_open = False
+            await self.tasks.cancel_all()  # no heartbeat may put the row back after it is deleted
             with contextlib.suppress(Exception):  # the process's lease and the timer sweep cover a failure
                 await database_sync_to_async(close_socket)(self.user, self.channel_name, now=timezone.now())
         await super().disconnect(code)
@@ -99,21 +93,10 @@ class AgentConsumer(ChatSocket):
         chat_id = self.chat_id_of(frame)
         if groups.chat_group(chat_id) not in self.joined and self.listed.known_gone(str(chat_id)):
             raise QueueError("already_taken", "That chat is no longer waiting: another agent took it, or it ended.")
-        await self.claim(accept_chat, chat_id)
+        await self.db(accept_chat, self.user, chat_id)
 
     async def on_accept_next(self, frame: dict) -> None:
-        await self.claim(accept_next)
-
-    async def claim(self, func: Callable[..., Any], *args: Any) -> None:
-        """A claim on a thread of its own (not the one database thread), so claims run side by side.
-
-        Each call borrows a pooled connection and gives it back when it returns (CONN_MAX_AGE=0):
-        nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
-        """
-        outbox = Outbox()
-        run = database_sync_to_async(func, thread_sensitive=False)
-        await run(self.user, *args, now=timezone.now(), outbox=outbox)
-        await outbox.publish()
+        await self.db(accept_next, self.user)
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)

@@ -25,14 +25,10 @@ from queueing.models import AgentPresence, ConsoleSocket
 PROCESS_ID = uuid.uuid4()  # this server process, for as long as it runs
 
 _renewed_at = float("-inf")  # time.monotonic() of this process's last lease write
-# Bumped when the lease row had to be created again (a sweep elsewhere took this process for dead
-# while its loop was stalled, deleting its sockets' rows): each console then re-inserts its own.
-lease_generation = 0
 
 UPSERT_LEASE = """
 INSERT INTO queueing_consoleprocess (id, lease_until) VALUES (%s, now() + make_interval(secs => %s))
 ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until
-RETURNING (xmax = 0)
 """
 
 
@@ -43,13 +39,10 @@ def beat_seconds() -> float:
 
 def renew_lease() -> None:
     """Extend this process's lease by CHAT_CONSOLE_LEASE from the database's clock."""
-    global _renewed_at, lease_generation
+    global _renewed_at
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_LEASE, [PROCESS_ID, settings.CHAT_CONSOLE_LEASE])
-        (created,) = cursor.fetchone()
     _renewed_at = time.monotonic()
-    if created:
-        lease_generation += 1
 
 
 def renew_lease_if_due() -> None:
@@ -84,12 +77,15 @@ def open_socket(user: User, channel_name: str, *, now: datetime) -> None:
         AgentPresence.objects.filter(pk=presence.pk).update(console_left_at=None, last_seen=now)
 
 
-def socket_beat(user: User, channel_name: str, generation: int, *, now: datetime) -> int:
-    """A console heartbeat: renew the lease when due; re-insert the row if the lease was recreated."""
+def socket_beat(user: User, channel_name: str, *, now: datetime) -> None:
+    """A console heartbeat: renew the lease when due; put the socket's row back if it was deleted.
+
+    Rows go while the socket lives when another process's sweep took this one for dead (its loop
+    stalled past the lease), or when an offer to the agent was never delivered (queueing.offers).
+    """
     renew_lease_if_due()
-    if generation != lease_generation:
+    if not ConsoleSocket.objects.filter(channel_name=channel_name).exists():
         open_socket(user, channel_name, now=now)
-    return lease_generation
 
 
 def close_socket(user: User, channel_name: str, *, now: datetime) -> bool:
@@ -102,11 +98,20 @@ def close_socket(user: User, channel_name: str, *, now: datetime) -> bool:
     return True
 
 
+def forget_unreachable(user_id: int) -> None:
+    """An offer to the agent was never delivered: their socket rows are not to be trusted.
+
+    A console that is in fact alive puts its row back on its next heartbeat.
+    """
+    ConsoleSocket.objects.filter(user_id=user_id).delete()
+
+
 def forget_dead_processes(*, now: datetime) -> set[int]:
     """Delete processes whose lease ran out, with their sockets. Users left with no open console.
 
     One conditional DELETE decides: a process renewing its lease meanwhile is re-checked by
-    PostgreSQL and kept; one renewing just after finds no row, creates it and re-inserts its sockets.
+    PostgreSQL and kept; one renewing just after creates its row again, and each of its consoles
+    puts its own row back on its next heartbeat (`socket_beat`).
     """
     with transaction.atomic():
         with connection.cursor() as cursor:

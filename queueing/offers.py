@@ -21,6 +21,7 @@ from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
 from queueing.assignment import put_back_in_queue
 from queueing.board import publish_queue_changed
+from queueing.consoles import forget_unreachable
 from queueing.presence import mark_away
 from queueing.returns import remember_returner
 
@@ -57,7 +58,8 @@ def return_undelivered_offers(*, now: datetime, outbox: Outbox) -> int:
     """Chats no console of their agent received within CHAT_OFFER_DELIVERY_TIMEOUT go back to the front.
 
     The provider never heard of that agent, so they are not told anything but their new place;
-    the chat skips that agent while it waits (queueing.returns).
+    the chat skips that agent while it waits (queueing.returns), and the agent's socket rows go
+    (a console that is in fact alive puts its row back on its next heartbeat).
     """
     deadline = now - timedelta(seconds=settings.CHAT_OFFER_DELIVERY_TIMEOUT)
     due = Chat.objects.filter(status=Status.ACTIVE, delivered_at__isnull=True, offered_at__lte=deadline)
@@ -71,6 +73,7 @@ def return_undelivered_offers(*, now: datetime, outbox: Outbox) -> int:
             assert agent is not None  # an active chat always has its agent
             remember_returner(chat, agent)
             chat.save(update_fields=["returned_by"])
+            forget_unreachable(agent.pk)  # no more offers to consoles that don't deliver
             put_back_in_queue(chat, queued_at=front_of_queue(chat))
             append_event(chat, "offer_returned", "The chat went back to the front of the queue", now=now, outbox=outbox)
             release(chat, agent, "undelivered", outbox)
