@@ -98,12 +98,14 @@ def close_socket(user: User, channel_name: str, *, now: datetime) -> bool:
     return True
 
 
-def forget_unreachable(user_id: int) -> None:
+def forget_unreachable(user_id: int, *, now: datetime) -> None:
     """An offer to the agent was never delivered: their socket rows are not to be trusted.
 
-    A console that is in fact alive puts its row back on its next heartbeat.
+    Their reload grace starts; a console that is in fact alive puts its row back on its next
+    heartbeat, well within it.
     """
     ConsoleSocket.objects.filter(user_id=user_id).delete()
+    AgentPresence.objects.filter(pk=user_id, console_left_at__isnull=True).update(console_left_at=now)
 
 
 def forget_dead_processes(*, now: datetime) -> set[int]:

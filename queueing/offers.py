@@ -73,7 +73,7 @@ def return_undelivered_offers(*, now: datetime, outbox: Outbox) -> int:
             assert agent is not None  # an active chat always has its agent
             remember_returner(chat, agent)
             chat.save(update_fields=["returned_by"])
-            forget_unreachable(agent.pk)  # no more offers to consoles that don't deliver
+            forget_unreachable(agent.pk, now=now)  # no more offers to consoles that don't deliver
             put_back_in_queue(chat, queued_at=front_of_queue(chat))
             append_event(chat, "offer_returned", "The chat went back to the front of the queue", now=now, outbox=outbox)
             release(chat, agent, "undelivered", outbox)
