@@ -2,7 +2,8 @@
 
 For each agent count, two rounds over the same stream of chats (`chats` at `rate` per second):
 - routed: every console available; the server pushes each chat to one agent. Measured: every chat
-  claimed, 0 double claims, request→`assigned` latency;
+  claimed, 0 double claims, request→`assigned` at the console (with the HTTP request), and the
+  server's own request → delivered time (requested_at → the first agent_joined event);
 - racing: every console away; each console races `accept` on one of the first three chats of its
   latest `queue` frame, as a herd would. Measured: every chat claimed, 0 double claims, claim
   latency (accept sent → `assigned` or `already_taken` back), losers answered.
@@ -18,7 +19,9 @@ import time
 from typing import Any
 
 import httpx
+import psycopg
 
+from bench import servers
 from bench.clients import Ours, OursAgent, close_all, now, summary
 from bench.servers import CpuWindow
 
@@ -57,6 +60,22 @@ async def _consoles(world: Ours, names: list[str], status: str) -> list[OursAgen
     return list(consoles)
 
 
+def _server_claim_seconds(chat_ids: list[str]) -> list[float]:
+    """Per chat, request → delivered to a console, by the server's own stamps, sorted.
+
+    `requested_at` is stamped when the request starts; the first `agent_joined` event when the
+    agent's console has sent the `assigned` frame (queueing.offers.record_delivery).
+    """
+    with psycopg.connect(servers.pg_url(servers.OURS_DB)) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM min(e.at) - c.requested_at) FROM chats_chat c"
+            " JOIN chats_entry e ON e.chat_id = c.id AND e.event = 'agent_joined'"
+            " WHERE c.public_id = ANY(%s::uuid[]) GROUP BY c.id",
+            [chat_ids],
+        ).fetchall()
+    return sorted(float(r[0]) for r in rows)
+
+
 def _winners(consoles: list[OursAgent], since: float) -> dict[str, list[str]]:
     winners: dict[str, list[str]] = {}
     for c in consoles:
@@ -91,6 +110,7 @@ async def _routed_round(target: Any, world: Ours, k: int, chats: int, rate: floa
         "double_claims": sum(1 for v in winners.values() if len(v) > 1),
         "claims_per_s": round(len(winners) / (t1 - t0), 1),
         "request_to_assigned_ms": summary(sorted(first[c] - created[c] for c in created if c in first)),
+        "server_request_to_delivered_ms": summary(_server_claim_seconds(list(created))),
         **cpu.result(),
     }
     await asyncio.gather(*(c.set_status("away") for c in consoles))

@@ -284,6 +284,7 @@ def render_s5(results: dict) -> str:
                         y.get("already_taken_answers", "–"),
                         lat.get("p50"),
                         lat.get("p99"),
+                        (y.get("server_request_to_delivered_ms") or {}).get("p99", "–"),
                         y["cpu_pct"],
                     ]
                 )
@@ -291,9 +292,10 @@ def render_s5(results: dict) -> str:
         "\n### Scenario 5: the queue at 10 / 50 / 200 agents (target every chat claimed, 0 double claims,"
         " claim p99 ≤ 20 ms at 200 agents)\n",
         "No peer has a queue; ours only. *routed*: consoles available, the server pushes each chat to one agent"
-        " (latency: `POST /api/chats/` sent → the console's `assigned`). *racing*: consoles away, each races"
-        " `accept` on one of the first three listed chats (latency: `accept` sent → `assigned` or"
-        " `already_taken`).\n",
+        " (client-seen: `POST /api/chats/` sent → the console's `assigned`; server request→delivered: the"
+        " chat's `requested_at` → its first `agent_joined` event, both stamped by the server)."
+        " *racing*: consoles away, each races `accept` on one of the first three listed chats"
+        " (client-seen: `accept` sent → `assigned` or `already_taken`).\n",
         table(
             [
                 "agents",
@@ -303,8 +305,9 @@ def render_s5(results: dict) -> str:
                 "double claims",
                 "claims/s",
                 "already_taken answers",
-                "claim p50 ms",
-                "claim p99 ms",
+                "client-seen p50 ms",
+                "client-seen p99 ms",
+                "server request→delivered p99 ms",
                 "server CPU %",
             ],
             rows,

@@ -121,3 +121,19 @@ async def test_the_lease_is_renewed_by_the_database_clock(agent, settings):
     assert await sync_to_async(ConsoleSocket.objects.filter(user=agent, process_id=consoles.PROCESS_ID).count)() == 1
     await a.close()
     assert await sync_to_async(ConsoleSocket.objects.filter(user=agent).count)() == 0
+
+
+async def test_a_stale_accept_is_refused_from_the_consoles_latest_list(provider, agent, agent2, settings):
+    """B's latest queue frame no longer lists the chat A took: B's accept is refused without a claim."""
+    settings.CHAT_AGENT_CAPACITY = 5
+    a, _, _ = await connect(agent, "/ws/agent/")
+    b, _, _ = await connect(agent2, "/ws/agent/")
+    chat = await request(provider, "M1")
+    assert any(row["chat_id"] == chat["chat_id"] for row in (await b.type_("queue"))["waiting"])
+    await a.send({"type": "accept", "chat_id": chat["chat_id"]})
+    await a.type_("assigned")
+    await b.until(lambda f: f.get("type") == "queue" and not f["waiting"])  # the snapshot after the claim
+    await b.send({"type": "accept", "chat_id": chat["chat_id"]})
+    refused = await b.type_("error")
+    assert refused["code"] == "already_taken" and "no longer waiting" in refused["message"]
+    assert (await sync_to_async(chat_of)(chat["chat_id"])).agent == agent
