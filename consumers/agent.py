@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
 from chats.frames import ack_frame
 from chats.messaging import relay_typing
+from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
@@ -21,6 +25,9 @@ from queueing.console import agent_replay, agent_state, assigned_frame, held_cha
 from queueing.consoles import beat_seconds, close_socket, open_socket, socket_beat
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.offers import record_delivery, undelivered_chat_ids
+
+CLAIM_THREADS = 4
+CLAIMS = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="claims")
 
 
 class AgentConsumer(ChatSocket):
@@ -93,10 +100,21 @@ class AgentConsumer(ChatSocket):
         chat_id = self.chat_id_of(frame)
         if groups.chat_group(chat_id) not in self.joined and self.listed.known_gone(str(chat_id)):
             raise QueueError("already_taken", "That chat is no longer waiting: another agent took it, or it ended.")
-        await self.db(accept_chat, self.user, chat_id)
+        await self.claim(accept_chat, chat_id)
 
     async def on_accept_next(self, frame: dict) -> None:
-        await self.db(accept_next, self.user)
+        await self.claim(accept_next)
+
+    async def claim(self, func: Callable[..., Any], *args: Any) -> None:
+        """A claim on one of CLAIM_THREADS threads (not the one database thread): claims run side by side.
+
+        Each call borrows a pooled connection and gives it back when it returns (CONN_MAX_AGE=0):
+        nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
+        """
+        outbox = Outbox()
+        run = DatabaseSyncToAsync(func, thread_sensitive=False, executor=CLAIMS)
+        await run(self.user, *args, now=timezone.now(), outbox=outbox)
+        await outbox.publish()
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
