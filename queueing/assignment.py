@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from accounts.errors import DomainError
 from accounts.models import User
 from chats import groups
+from chats.frames import agent_assigned_event
 from chats.models import Chat, Status
 from chats.outbox import Outbox
 from chats.transcript import lock_existing_chat
@@ -73,7 +74,7 @@ def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, o
     )
     presence.last_assigned_at = now
     presence.save(update_fields=["last_assigned_at"])
-    outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
+    outbox.add(groups.user_group(agent.pk), agent_assigned_event(str(chat.public_id)))
 
 
 def take_waiting(chat_pk: int, agent: User, *, now: datetime) -> bool:
@@ -103,7 +104,7 @@ def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
         if chat.status == Status.ACTIVE:  # an offer made to this agent: answering it
             if chat.answered_at is None:
                 Chat.objects.filter(pk=chat.pk).update(answered_at=now)
-            outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
+            outbox.add(groups.user_group(agent.pk), agent_assigned_event(str(chat.public_id)))
             return chat
         check_room(agent)
         if not take_waiting(chat.pk, agent, now=now):

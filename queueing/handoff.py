@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from chats.ending import end_chat
+from chats.frames import agent_left_frame
 from chats.messaging import ChatAccessError, check_may_write
 from chats.models import Chat, CloseReason, Disposition, Status
 from chats.outbox import Outbox
@@ -70,7 +71,7 @@ def transfer(
             put_back_in_queue(chat, queued_at=chat.requested_at)  # back to its original place
             text = f"{agent.display_name} returned the chat to the queue"
             append_event(chat, "transferred", text, now=now, outbox=outbox, actor=agent)
-            outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "transferred"})
+            outbox.chat_frame(chat, agent_left_frame(agent.display_name, "transferred"))
         else:
             target_user, presence = target
             verb = "escalated the chat to" if escalate else "transferred the chat to"

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from accounts.models import User
 from chats import groups
+from chats.frames import agent_joined_frame, agent_left_frame, agent_released_event
 from chats.models import AGENT_JOINED, Chat, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
@@ -39,7 +40,7 @@ def record_delivery(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: O
         chat.delivered_at, chat.idle_since, chat.idle_steps_done = now, now, 0
         chat.save(update_fields=["delivered_at", "idle_since", "idle_steps_done"])
         append_event(chat, AGENT_JOINED, f"{agent.display_name} joined the chat", now=now, outbox=outbox, actor=agent)
-        outbox.chat_frame(chat, {"type": "agent.joined", "name": agent.display_name})
+        outbox.chat_frame(chat, agent_joined_frame(agent.display_name))
     return True
 
 
@@ -99,7 +100,7 @@ def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
             text = f"{agent.display_name} did not answer; the chat went back to the front of the queue"
             append_event(chat, "offer_returned", text, now=now, outbox=outbox)
             if joined:  # the provider was told this agent joined
-                outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "unanswered"})
+                outbox.chat_frame(chat, agent_left_frame(agent.display_name, "unanswered"))
             release(chat, agent, "unanswered", outbox)
             publish_queue_changed(now=now, outbox=outbox)
             returned += 1
@@ -109,6 +110,4 @@ def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
 
 def release(chat: Chat, agent: User, reason: str, outbox: Outbox) -> None:
     """Tell the agent's consoles the chat is no longer theirs."""
-    outbox.add(
-        groups.user_group(agent.pk), {"type": "agent.released", "chat_id": str(chat.public_id), "reason": reason}
-    )
+    outbox.add(groups.user_group(agent.pk), agent_released_event(str(chat.public_id), reason))
