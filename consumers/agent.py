@@ -25,6 +25,7 @@ from queueing.console import agent_replay, agent_state, assigned_frame, held_cha
 from queueing.consoles import beat_seconds, close_socket, open_socket, socket_beat
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.offers import record_delivery, undelivered_chat_ids
+from queueing.wrapup import extend_wrapup, save_wrapup
 
 CLAIM_THREADS = 4
 CLAIMS = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="claims")
@@ -40,6 +41,8 @@ class AgentConsumer(ChatSocket):
         "transfer": "on_transfer",
         "escalate": "on_escalate",
         "close": "on_close",
+        "wrapup": "on_wrapup",
+        "wrapup_extend": "on_wrapup_extend",
         "join": "on_join",
         "sync": "on_sync",
         "ping": "on_ping",
@@ -144,6 +147,24 @@ class AgentConsumer(ChatSocket):
 
     async def on_close(self, frame: dict) -> None:
         await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))
+
+    async def on_wrapup(self, frame: dict) -> None:
+        """Extension: the disposition and note of a chat in wrap-up; `done: true` frees the slot now."""
+        done = frame.get("done", False)
+        if not isinstance(done, bool):
+            raise FrameError("bad_frame", "'done' must be true or false.")
+        await self.db(
+            save_wrapup,
+            self.user,
+            self.chat_id_of(frame),
+            disposition=frame.get("disposition"),
+            note=frame.get("note"),
+            done=done,
+        )
+
+    async def on_wrapup_extend(self, frame: dict) -> None:
+        """Extension: once per chat, CHAT_WRAPUP_SECONDS more wrap-up."""
+        await self.db(extend_wrapup, self.user, self.chat_id_of(frame))
 
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""

@@ -41,14 +41,14 @@ def check_target(username: str, agent: User, *, now: datetime, supervisors_only:
     presence = AgentPresence.objects.select_for_update().filter(pk=target.pk).first()
     if presence is None or not available_with_console().filter(pk=target.pk).exists():
         raise QueueError("agent_away", f"{target.display_name} is not available.")
-    if Chat.objects.active_for_agent(target.pk).count() >= capacity_of(target):
+    if Chat.objects.holding_slot(target.pk, now=now).count() >= capacity_of(target):
         raise QueueError("agent_full", f"{target.display_name} has no room for another chat.")
     return target, presence
 
 
 def any_available_supervisor(now: datetime) -> str:
     for presence in available_with_console().filter(user__role=Role.SUPERVISOR).select_related("user"):
-        if Chat.objects.active_for_agent(presence.pk).count() < capacity_of(presence.user):
+        if Chat.objects.holding_slot(presence.pk, now=now).count() < capacity_of(presence.user):
             return presence.user.username
     raise QueueError("no_supervisor", "No supervisor is available; try again shortly or keep the chat.")
 
@@ -117,7 +117,7 @@ def join_as_escalation(supervisor: User, chat_id: uuid.UUID, *, now: datetime, o
             raise QueueError("not_active", "Only an active chat can be joined.")
         if chat.agent_id == supervisor.pk:
             raise QueueError("invalid_target", "You already hold this chat.")
-        check_room(supervisor)
+        check_room(supervisor, now=now)
         previous = chat.agent
         chat.transfer_count += 1
         chat.save(update_fields=["transfer_count"])

@@ -23,6 +23,7 @@ from queueing.assignment import route_waiting
 from queueing.board import publish_queue_changed
 from queueing.closing import announce_closing
 from queueing.idle import sweep_idle
+from queueing.left_messages import release_left_messages
 from queueing.offers import return_unanswered_offers, return_undelivered_offers
 from queueing.presence import mark_departed_away
 from queueing.schedule import current_schedule
@@ -39,6 +40,7 @@ def sweep_once(*, now: datetime, outbox: Outbox) -> None:
     return_unanswered_offers(now=now, outbox=outbox)
     if mark_departed_away(now=now):
         publish_queue_changed(now=now, outbox=outbox)
+    release_left_messages(current_schedule(), now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chats', '0009_chat_returned_by'),
+        ('chats', '0011_attach_left_messages'),
     ]
 
     operations = [
