@@ -9,7 +9,7 @@ from chats.models import Chat
 from queueing.assignment import agents_with_room
 from queueing.models import AgentPresence
 from tests.queueing.helpers import later, sweep
-from tests.queueing.test_routing import available, request
+from tests.queueing.test_assignment import available, request
 from transcripts.metrics import compute_metrics
 
 pytestmark = pytest.mark.django_db(transaction=True)
