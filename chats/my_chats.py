@@ -11,7 +11,17 @@ from typing import Any
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from accounts.models import User
-from chats.models import OPEN_STATUSES, Chat, Entry, EntryKind, SenderRole, Status, TransactionType, parse_case_number
+from chats.models import (
+    INTERNAL_KINDS,
+    OPEN_STATUSES,
+    Chat,
+    Entry,
+    EntryKind,
+    SenderRole,
+    Status,
+    TransactionType,
+    parse_case_number,
+)
 
 STATUS_FILTERS = {"open": OPEN_STATUSES, "ended": (Status.ENDED,), "all": tuple(Status.values)}
 MAX_LISTED = 200  # newest first; a provider with more finds older ones by case number or patient
@@ -34,7 +44,10 @@ def provider_chats(provider: User, *, status: str = "open", query: str = "") -> 
         chats = chats.filter(matching(query))
     rows = (
         chats.select_related("agent", "location")
-        .annotate(last_activity=Max("entries__at"), answer_unseen=unseen_answer())
+        .annotate(
+            last_activity=Max("entries__at", filter=~Q(entries__kind__in=INTERNAL_KINDS)),  # notes: not activity
+            answer_unseen=unseen_answer(),
+        )
         .order_by("-requested_at", "-id")[:MAX_LISTED]
     )
     return [row_of(chat) for chat in rows]

@@ -9,6 +9,8 @@ added on the way out, not part of the shapes below unless the frame always has i
 
 from typing import Literal, NotRequired, TypedDict
 
+from chats.frames.internal import InternalFrame, SkipFrame  # the record's entry frames (docs/record.md)
+
 Priority = Literal["discharge_within_24h", "normal"]
 
 # --- parts of frames -----------------------------------------------------------------------
@@ -109,12 +111,10 @@ class AttachmentEventFrame(TypedDict):
     attachment: AttachmentJson | None
 
 
-EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame
+EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | InternalFrame | SkipFrame
 
 
-class ChatDetail(ChatSummary):
-    """A chat summary with its transcript so far (entry frames)."""
-
+class ChatDetail(ChatSummary):  # a chat summary with its transcript so far (entry frames)
     entries: list[EntryFrame]
 
 

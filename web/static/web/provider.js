@@ -540,6 +540,9 @@
       case "event":
         this.log.entry(frame, true);
         break;
+      case "skip": // a seq the provider does not see (docs/record.md)
+        this.log.skip(frame.seq);
+        break;
       case "attachment.status":
         this.files.status(frame, this.log.list);
         break;

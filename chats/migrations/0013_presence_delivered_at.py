@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chats', '0011_attach_left_messages'),
+        ('chats', '0012_record_internal_entries'),
     ]
 
     operations = [
