@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Entry, EntryKind
+from django.conf import settings
+
+from chats.due_times import due_local, due_text
+from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Commitment, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -30,6 +34,9 @@ def entry_frame(entry: Entry) -> dict[str, Any]:
         frame["client_id"] = str(entry.client_id) if entry.client_id else None
     else:
         frame["event"] = entry.event
+        if entry.event in COMMITMENT_EVENTS:
+            commitment = commitment_of(entry)
+            frame["commitment"] = commitment_json(commitment) if commitment is not None else None
     return frame
 
 
@@ -144,7 +151,15 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
 
 
 def ended_frame(chat: Chat) -> dict[str, Any]:
-    return {"type": "ended", "reason": chat.close_reason, "case_number": chat.case_number}
+    """The end, with what the provider needs at hand (the guide: case number and agent's name at
+    the end): `agent` (who served it last, or null) and the chat's `commitments` (docs/escalations.md)."""
+    return {
+        "type": "ended",
+        "reason": chat.close_reason,
+        "case_number": chat.case_number,
+        "agent": chat.agent.display_name if chat.agent else None,
+        "commitments": [commitment_json(c) for c in chat.commitments.order_by("recorded_at", "id")],
+    }
 
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -154,3 +169,35 @@ def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def head_frame(chat_id: Any, seq: int) -> dict[str, Any]:
     """A chat's stored head, to a socket that is behind it (consumers/heads.py); the client syncs."""
     return {"type": "head", "chat_id": str(chat_id), "seq": seq}
+
+
+# --- escalation commitments (docs/escalations.md) ---------------------------------------------------
+
+COMMITMENT_EVENTS = ("commitment", "commitment_done")  # events that carry a `commitment` object
+
+
+def commitment_of(entry: Entry) -> Commitment | None:
+    """The commitment an event recorded ("commitment") or closed ("commitment_done")."""
+    try:
+        return entry.commitment if entry.event == "commitment" else entry.commitment_done
+    except Commitment.DoesNotExist:
+        return None
+
+
+def commitment_json(commitment: Commitment) -> dict[str, Any]:
+    """A commitment as every page sees it; `due_text` is the wording to show (Eastern time)."""
+    zone = ZoneInfo(settings.CHAT_TIMEZONE)
+    return {
+        "id": str(commitment.public_id),
+        "due_at": iso(commitment.due_at),
+        "due_local": due_local(commitment.due_at, zone),
+        "due_text": due_text(commitment.due_at, zone),
+        "timezone": settings.CHAT_TIMEZONE,
+        "contact": {"name": commitment.contact_name, "line": commitment.contact_line},
+        "occasion": commitment.occasion,
+        "recorded_by": commitment.recorded_by_name,
+        "recorded_at": iso(commitment.recorded_at),
+        "status": "done" if commitment.done_at else "open",
+        "done_at": iso(commitment.done_at),
+        "done_by": commitment.done_by_name or None,
+    }
