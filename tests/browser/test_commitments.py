@@ -91,6 +91,7 @@ def test_escalating_carries_the_commitment_to_the_provider_live(open_as):
     agent = open_as("ana", "/agent/")
     panel = agent_accepts(agent, case)
     supervisor_console = open_as("sofia", "/agent/")  # available only once nothing waits: offered nothing else
+    expect(supervisor_console.locator("#conn")).to_have_text("Connected")
     supervisor_console.locator("#status-toggle").click()
     expect(supervisor_console.locator("#status-toggle")).to_have_text("Available")
     panel.get_by_role("button", name="Escalate").click()
