@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from chats.commitments import CommitmentError, check_commitment, check_contact_line, check_contact_name
 from chats.due_times import MAX_AHEAD, DueTimeError, due_local, due_text, parse_due
@@ -173,3 +176,30 @@ def test_the_commitment_object_is_checked_whole(settings):
     with pytest.raises(CommitmentError) as refused:
         check_commitment({"due": "2026-03-04T15:00", "contact_name": "Dana", "contact_line": "ext. 12"}, now=NOW)
     assert refused.value.field == "due"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=60),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=8,
+)
+COMMITMENT_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "due": st.one_of(JSON, st.from_regex(r"\A20\d\d-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?(Z|[+-]\d\d:\d\d)?\Z")),
+        "contact_name": st.one_of(JSON, st.text(max_size=120)),
+        "contact_line": st.one_of(JSON, st.from_regex(r"\A[\d\s().+x-]{0,30}\Z")),
+    },
+)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(raw=st.one_of(JSON, COMMITMENT_LIKE))
+def test_any_json_is_a_commitment_or_a_clear_refusal(raw):
+    """Whatever a frame holds, the check returns terms or a CommitmentError with a sentence: never a crash."""
+    try:
+        terms = check_commitment(raw, now=NOW)
+    except CommitmentError as exc:
+        assert exc.code == "invalid_commitment" and exc.message.endswith(".")
+    else:
+        assert NOW < terms.due_at <= NOW + MAX_AHEAD and terms.contact_name and terms.contact_line
