@@ -161,7 +161,8 @@ async def test_supervisors_list_open_commitments_and_mark_them_done(provider, ag
     assert ("commitments", 200, "") in actions
 
     transcript = (await get(supervisor, f"/api/transcripts/{chat['case_number']}/")).json()
-    assert [e["text"] for e in transcript["entries"] if "committed to resolve" in e["text"]]
+    [recorded] = [e for e in transcript["entries"] if "commitment" in e and "committed to resolve" in e["text"]]
+    assert recorded["commitment"]["status"] == "done" and recorded["commitment"]["id"] == row["id"]
 
 
 async def test_only_supervisors_see_or_close_commitments(provider, agent, supervisor):
