@@ -15,11 +15,17 @@ from django.utils import timezone
 
 from chats.integrity import verify_chain
 from chats.models import Chat, Commitment, Entry
+from chats.outbox import Outbox
+from queueing.handoff import close_chat
 from tests.chats.test_sockets import active_chat
-from tests.conftest import connect, logged_in_client
+from tests.conftest import connect, logged_in_client, open_chat_for
+from tests.postgres.conftest import at_once
 from tests.queueing.test_routing import available
-from tests.transcripts.conftest import pdf_text
+from tests.transcripts.conftest import pdf_text, serve
+from transcripts.access import TranscriptAccessError
+from transcripts.commitment_desk import complete_commitment
 from transcripts.models import AccessRecord
+from transcripts.reading import Requester
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EASTERN = ZoneInfo("America/New_York")
@@ -203,3 +209,27 @@ async def test_my_chats_and_the_pdf_carry_the_commitment(provider, agent, superv
     flat = " ".join(text.split())
     assert "Commitments" in flat and "Dana Ruiz, 800-555-0142 ext. 12" in flat and "Open" in flat
     assert row["commitments"][0]["due_text"] in flat
+
+
+@pytest.mark.postgres
+def test_two_supervisors_marking_the_same_commitment_done_have_one_winner(provider, agent, make_user):
+    """Concurrent marks: one 200, the rest already_done (409); one commitment_done event, the chain intact."""
+    chat = Chat.objects.get(public_id=open_chat_for(provider)["chat_id"])
+    serve(chat, agent, "I will ask the authorizations team.")
+    close_chat(agent, chat.public_id, "follow_up", now=timezone.now(), outbox=Outbox(), commitment=terms())
+    commitment = Commitment.objects.get(chat=chat)
+    supervisors = [make_user("supervisor") for _ in range(6)]
+    results = at_once(
+        [
+            lambda s=s: complete_commitment(Requester(s), commitment.public_id, now=timezone.now(), outbox=Outbox())
+            for s in supervisors
+        ]
+    )
+    winners = [r for r in results if isinstance(r, dict)]
+    losers = [r for r in results if isinstance(r, TranscriptAccessError)]
+    assert len(winners) == 1 and len(losers) == 5, results
+    assert {(e.status, e.code) for e in losers} == {(409, "already_done")}
+    chat.refresh_from_db()
+    entries = list(Entry.objects.filter(chat=chat).order_by("seq"))
+    assert [e.event for e in entries].count("commitment_done") == 1
+    assert verify_chain(str(chat.public_id), entries, expected_head=chat.head_hash).verified
