@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.frames import ack_frame
+from chats.frames import ack_frame, released_frame, status_frame, with_chat_id
 from chats.messaging import relay_typing
 from consumers import heads
 from consumers.base import ChatSocket
@@ -71,7 +71,7 @@ class AgentConsumer(ChatSocket):
         if not isinstance(status, str):
             raise FrameError("bad_frame", "'status' must be 'available' or 'away'.")
         presence = await self.db(change_status, self.user, status)
-        await self.send_json({"type": "status", "status": presence.status})
+        await self.send_json(status_frame(presence.status))
 
     async def on_accept(self, frame: dict) -> None:
         await self.db(accept_chat, self.user, self.chat_id_of(frame))
@@ -114,7 +114,7 @@ class AgentConsumer(ChatSocket):
         """Extension: resend a held chat's entries after `after`."""
         chat_id, after = self.chat_id_of(frame), require_seq(frame)
         for entry in await database_sync_to_async(agent_replay)(self.user, chat_id, after):
-            await self.send_json({**entry, "chat_id": str(chat_id)})
+            await self.send_json(with_chat_id(entry, str(chat_id)))
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class AgentConsumer(ChatSocket):
         if frame is None:
             return
         if "chat_id" in event:
-            frame = {**frame, "chat_id": event["chat_id"]}
+            frame = with_chat_id(frame, event["chat_id"])
         await self.send_json(frame)
         if frame.get("type") == "ended" and "chat_id" in event:
             heads.unfollow(self, event["chat_id"])
@@ -144,7 +144,7 @@ class AgentConsumer(ChatSocket):
         """A chat left this agent (transfer, unanswered offer)."""
         await self.leave(groups.chat_group(event["chat_id"]))
         heads.unfollow(self, event["chat_id"])
-        await self.send_json({"type": "released", "chat_id": event["chat_id"], "reason": event["reason"]})
+        await self.send_json(released_frame(event["chat_id"], event["reason"]))
 
     async def queue_positions(self, event: dict) -> None:
         """Providers' positions: not for consoles."""

@@ -1,16 +1,26 @@
-"""The wire format (CONTRACT.md): every frame the server sends is built here."""
+"""Frames of a chat's stored entries: messages, events, files, commitments, and the sender's ack."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from chats.due_times import due_local, due_text
-from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Commitment, Entry, EntryKind
+from chats.frames.shapes import (
+    AckFrame,
+    AttachmentEventFrame,
+    AttachmentJson,
+    AttachmentStatusFrame,
+    CommitmentEventFrame,
+    CommitmentJson,
+    EntryFrame,
+    EventFrame,
+    MessageFrame,
+)
+from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Commitment, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -18,46 +28,60 @@ def iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
-def entry_frame(entry: Entry) -> dict[str, Any]:
+def entry_frame(entry: Entry) -> EntryFrame:
     """A stored entry as sent live and on replay: messages as `message`, the rest (files too) as `event`."""
     if entry.kind == EntryKind.ATTACHMENT:
         return attachment_frame(entry)
-    frame: dict[str, Any] = {
-        "type": "message" if entry.kind == EntryKind.MESSAGE else "event",
+    if entry.kind == EntryKind.MESSAGE:
+        return message_frame(entry)
+    if entry.event in COMMITMENT_EVENTS:
+        return commitment_event_frame(entry)
+    return event_frame(entry)
+
+
+def message_frame(entry: Entry) -> MessageFrame:
+    return {
+        "type": "message",
         "seq": entry.seq,
         "sender_role": entry.sender_role,
         "sender": entry.sender_name,
         "text": entry.text,
         "at": iso(entry.at),
+        "client_id": str(entry.client_id) if entry.client_id else None,
     }
-    if entry.kind == EntryKind.MESSAGE:
-        frame["client_id"] = str(entry.client_id) if entry.client_id else None
-    else:
-        frame["event"] = entry.event
-        if entry.event in COMMITMENT_EVENTS:
-            commitment = commitment_of(entry)
-            frame["commitment"] = commitment_json(commitment) if commitment is not None else None
-    return frame
 
 
-def ack_frame(entry: Entry, masked: Sequence[Mask], chat_id: str | None = None) -> dict[str, Any]:
+def event_frame(entry: Entry) -> EventFrame:
+    return {
+        "type": "event",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "event": entry.event,
+    }
+
+
+def ack_frame(entry: Entry, masked: Sequence[Mask], chat_id: str | None = None) -> AckFrame:
     """The sender's receipt for a stored message (the agent socket names the chat).
 
     When masking changed the stored text it also carries that text and what was masked, so the
     sender's screen shows what the other side and the transcript hold; otherwise neither key.
     A resend of the same client_id is answered with the same frame.
     """
-    frame: dict[str, Any] = {"type": "ack"}
+    frame: AckFrame = {"type": "ack"}  # type: ignore[typeddict-item]  # keys added in wire order
     if chat_id is not None:
         frame["chat_id"] = chat_id
-    frame |= {"client_id": str(entry.client_id), "seq": entry.seq}
+    frame["client_id"] = str(entry.client_id)
+    frame["seq"] = entry.seq
     if masked:
         frame["text"] = entry.text
         frame["masked"] = [{"kind": mask.kind, "last4": mask.last4} for mask in masked]
     return frame
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
+def attachment_json(attachment: Attachment) -> AttachmentJson:
     """A file as clients see it; `status` "checking" = being checked, not downloadable yet."""
     return {
         "id": str(attachment.public_id),
@@ -90,7 +114,7 @@ def attachment_text(entry: Entry, attachment: Attachment | None) -> str:
     return f"{who} attached {attachment.name} ({kind}, {size_text(attachment.size)})."
 
 
-def attachment_frame(entry: Entry) -> dict[str, Any]:
+def attachment_frame(entry: Entry) -> AttachmentEventFrame:
     """An `event` frame with `"event": "attachment"` and the file (docs/attachments.md).
 
     An event, not a new frame type, so every page already shows it (its `text`) and counts its
@@ -109,9 +133,9 @@ def attachment_frame(entry: Entry) -> dict[str, Any]:
     }
 
 
-def attachment_status_frame(attachment: Attachment, seq: int, message: str = "") -> dict[str, Any]:
+def attachment_status_frame(attachment: Attachment, seq: int, message: str = "") -> AttachmentStatusFrame:
     """A file's check finished: `status` is now "clean" or "rejected" (then `message` says why)."""
-    frame: dict[str, Any] = {
+    frame: AttachmentStatusFrame = {
         "type": "attachment.status",
         "seq": seq,
         "attachment_id": str(attachment.public_id),
@@ -120,55 +144,6 @@ def attachment_status_frame(attachment: Attachment, seq: int, message: str = "")
     if message:
         frame["message"] = message
     return frame
-
-
-def chat_summary(chat: Chat) -> dict[str, Any]:
-    """What an agent sees of a chat: the context they need to serve it."""
-    return {
-        "chat_id": str(chat.public_id),
-        "case_number": chat.case_number,
-        "status": chat.status,
-        "transaction_type": chat.transaction_type,
-        "priority": "discharge_within_24h" if chat.discharge_within_24h else "normal",
-        "patient": {
-            "member_id": chat.member_id,
-            "first_name": chat.patient_first_name,
-            "last_name": chat.patient_last_name,
-            "dob": chat.patient_dob.isoformat(),
-        },
-        "provider": chat.provider.display_name,
-        "agency": chat.agency.name,
-        "location": {"code": chat.location.code, "name": chat.location.name, "active": chat.location.active},
-        "reference": chat.reference,
-        "discharge_within_24h": chat.discharge_within_24h,
-        "question": chat.question,
-        "requested_at": iso(chat.requested_at),
-        "agent": chat.agent.display_name if chat.agent else None,
-        "answered": chat.answered_at is not None,
-        "idle_warnings": min(chat.idle_steps_done, 2),
-        "last_seq": chat.last_seq,
-    }
-
-
-def ended_frame(chat: Chat) -> dict[str, Any]:
-    """The end, with what the provider needs at hand (the guide: case number and agent's name at
-    the end): `agent` (who served it last, or null) and the chat's `commitments` (docs/escalations.md)."""
-    return {
-        "type": "ended",
-        "reason": chat.close_reason,
-        "case_number": chat.case_number,
-        "agent": chat.agent.display_name if chat.agent else None,
-        "commitments": [commitment_json(c) for c in chat.commitments.order_by("recorded_at", "id")],
-    }
-
-
-def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, **extra}
-
-
-def head_frame(chat_id: Any, seq: int) -> dict[str, Any]:
-    """A chat's stored head, to a socket that is behind it (consumers/heads.py); the client syncs."""
-    return {"type": "head", "chat_id": str(chat_id), "seq": seq}
 
 
 # --- escalation commitments (docs/escalations.md) ---------------------------------------------------
@@ -184,20 +159,38 @@ def commitment_of(entry: Entry) -> Commitment | None:
         return None
 
 
-def commitment_json(commitment: Commitment) -> dict[str, Any]:
+def commitment_json(commitment: Commitment) -> CommitmentJson:
     """A commitment as every page sees it; `due_text` is the wording to show (Eastern time)."""
     zone = ZoneInfo(settings.CHAT_TIMEZONE)
     return {
         "id": str(commitment.public_id),
-        "due_at": iso(commitment.due_at),
+        "due_at": commitment.due_at.isoformat(),
         "due_local": due_local(commitment.due_at, zone),
         "due_text": due_text(commitment.due_at, zone),
         "timezone": settings.CHAT_TIMEZONE,
         "contact": {"name": commitment.contact_name, "line": commitment.contact_line},
-        "occasion": commitment.occasion,
+        "occasion": "escalated" if commitment.occasion == "escalated" else "closed",
         "recorded_by": commitment.recorded_by_name,
-        "recorded_at": iso(commitment.recorded_at),
+        "recorded_at": commitment.recorded_at.isoformat(),
         "status": "done" if commitment.done_at else "open",
         "done_at": iso(commitment.done_at),
         "done_by": commitment.done_by_name or None,
+    }
+
+
+def commitment_event_frame(entry: Entry) -> CommitmentEventFrame:
+    """An `event` frame ("commitment" or "commitment_done") with the commitment as it is now.
+
+    An event, as files are, so every page shows its `text` and counts its seq.
+    """
+    commitment = commitment_of(entry)
+    return {
+        "type": "event",
+        "event": "commitment_done" if entry.event == "commitment_done" else "commitment",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "commitment": commitment_json(commitment) if commitment is not None else None,
     }
