@@ -7,6 +7,7 @@ The database is the only truth: every message and event is an Entry with a gaple
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -59,6 +60,17 @@ class ChatQuerySet(models.QuerySet["Chat"]):
     def active_for_agent(self, agent_id: int) -> ChatQuerySet:
         return self.filter(status=Status.ACTIVE, agent_id=agent_id)
 
+    def holding_slot(self, agent_id: int, *, now: datetime) -> ChatQuerySet:
+        """The chats that take one of the agent's capacity slots: active ones and those in wrap-up."""
+        return self.filter(slot_taken(now), agent_id=agent_id)
+
+
+def slot_taken(now: datetime, prefix: str = "") -> Q:
+    """A chat takes its agent's slot while active or in wrap-up; `prefix` for a related lookup."""
+    return Q(**{f"{prefix}status": Status.ACTIVE}) | Q(
+        **{f"{prefix}status": Status.ENDED, f"{prefix}wrapup_until__gt": now}
+    )
+
 
 class Chat(models.Model):
     id = models.BigAutoField(primary_key=True)  # the case number is derived from it
@@ -89,6 +101,10 @@ class Chat(models.Model):
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
     transfer_count = models.PositiveSmallIntegerField(default=0)
+    # Wrap-up: after the end, the agent's slot stays taken until `wrapup_until` (queueing.wrapup).
+    wrapup_until = models.DateTimeField(null=True, blank=True, help_text="End of the agent's wrap-up after the chat")
+    wrapup_extended = models.BooleanField(default=False)
+    wrapup_note = models.TextField(blank=True, help_text="The agent's optional wrap-up note")
     returned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

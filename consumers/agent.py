@@ -19,6 +19,7 @@ from queueing.console import agent_replay, agent_state, assigned_frame, held_cha
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.presence import heartbeat
 from queueing.routing import accept_chat, accept_next, change_status
+from queueing.wrapup import extend_wrapup, save_wrapup
 
 HEARTBEAT_SECONDS = 10  # well inside CHAT_PRESENCE_GRACE, so a live console never looks lost
 
@@ -33,6 +34,8 @@ class AgentConsumer(ChatSocket):
         "transfer": "on_transfer",
         "escalate": "on_escalate",
         "close": "on_close",
+        "wrapup": "on_wrapup",
+        "wrapup_extend": "on_wrapup_extend",
         "join": "on_join",
         "sync": "on_sync",
         "ping": "on_ping",
@@ -109,6 +112,24 @@ class AgentConsumer(ChatSocket):
     async def on_close(self, frame: dict) -> None:
         chat_id = self.chat_id_of(frame)
         await self.db(close_chat, self.user, chat_id, frame.get("disposition"), commitment=frame.get("commitment"))
+
+    async def on_wrapup(self, frame: dict) -> None:
+        """Extension: the disposition and note of a chat in wrap-up; `done: true` frees the slot now."""
+        done = frame.get("done", False)
+        if not isinstance(done, bool):
+            raise FrameError("bad_frame", "'done' must be true or false.")
+        await self.db(
+            save_wrapup,
+            self.user,
+            self.chat_id_of(frame),
+            disposition=frame.get("disposition"),
+            note=frame.get("note"),
+            done=done,
+        )
+
+    async def on_wrapup_extend(self, frame: dict) -> None:
+        """Extension: once per chat, CHAT_WRAPUP_SECONDS more wrap-up."""
+        await self.db(extend_wrapup, self.user, self.chat_id_of(frame))
 
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""

@@ -32,9 +32,11 @@ from chats.frames.console import (
     monitor_stopped_frame,
     queue_list_frame,
     released_frame,
+    running_wrapup,
     status_frame,
     waiting_row,
     with_chat_id,
+    wrapup_frame,
 )
 from chats.frames.entries import (
     COMMITMENT_EVENTS,
@@ -96,9 +98,11 @@ __all__ = [
     "queue_positions_event",
     "relay_event",
     "released_frame",
+    "running_wrapup",
     "size_text",
     "status_frame",
     "typing_frame",
     "waiting_row",
     "with_chat_id",
+    "wrapup_frame",
 ]

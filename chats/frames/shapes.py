@@ -214,12 +214,31 @@ class QueueListFrame(TypedDict):
     waiting: list[WaitingRow]
 
 
+class WrapupFrame(TypedDict):
+    """The agent's wrap-up of an ended chat (queueing/wrapup.py); `seconds_left` 0: finished."""
+
+    type: Literal["wrapup"]
+    chat_id: str
+    case_number: str
+    reason: str
+    until: str | None
+    seconds_left: int
+    extendable: bool
+    disposition: str
+    note: str
+
+
+class RunningWrapup(WrapupFrame):
+    chat: ChatDetail  # in `agent.state`, so a reloaded console can show the wrap-up
+
+
 class AgentStateFrame(TypedDict):
     type: Literal["agent.state"]
     status: str
     capacity: int
     chats: list[ChatDetail]
     queue: list[WaitingRow]
+    wrapups: list[RunningWrapup]  # extension: chats in wrap-up, whose slot is still taken
 
 
 class AssignedFrame(TypedDict):

@@ -176,6 +176,7 @@ def samples(chat, entries) -> dict[str, tuple[Callable, tuple, str | None]]:
         "assigned_frame": (frames.assigned_frame, (detail,), "assigned"),
         "status_frame": (frames.status_frame, ("away",), None),
         "released_frame": (frames.released_frame, (str(chat.public_id), "unanswered"), None),
+        "wrapup_frame": (frames.wrapup_frame, (chat, NOW), None),
         "floor_state_frame": (frames.floor_state_frame, (NOW, [row], [{"username": "ana"}], []), None),
         "monitor_started_frame": (frames.monitor_started_frame, (detail,), None),
         "monitor_stopped_frame": (frames.monitor_stopped_frame, (str(chat.public_id), "ended"), None),

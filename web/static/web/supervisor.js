@@ -22,7 +22,7 @@
   var KEY_LABELS = {
     waiting_seconds: "Waiting", waited_seconds: "Waited", wait_p50_seconds: "Wait (median)",
     wait_p90_seconds: "Wait (90th percentile)", wait_p50_minutes: "Wait (median)", wait_p90_minutes: "Wait (90th percentile)",
-    aht_seconds: "Average handle time", fcr: "First-contact resolution", fcr_rate: "First-contact resolution",
+    aht_seconds: "Average handle time", wrapup_mean_seconds: "Wrap-up (mean)", fcr: "First-contact resolution", fcr_rate: "First-contact resolution",
     close_reason: "Close reason", transaction_type: "Type", member_id: "Member id", case_number: "Case",
   };
   var HIDDEN_COLUMNS = ["entries", "chat_id", "id"]; // ids mean nothing to a person; links and buttons carry them

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chats', '0009_chat_returned_by'),
+        ('chats', '0010_alerts_wrapup'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
