@@ -1,9 +1,9 @@
-"""The shapes of escalation commitments on the wire (docs/escalations.md), beside shapes.py.
-
-No `from __future__ import annotations`, as in shapes.py.
+"""The shapes of escalation commitments on the wire (docs/escalations.md) and of the `ended` frame
+that repeats them, beside shapes.py (which re-exports them). No `from __future__ import annotations`,
+as in shapes.py: NotRequired must be seen when the classes are made.
 """
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class CommitmentContactJson(TypedDict):
@@ -37,3 +37,11 @@ class CommitmentEventFrame(TypedDict):
     text: str
     at: str | None
     commitment: CommitmentJson | None
+
+
+class EndedFrame(TypedDict):
+    type: Literal["ended"]
+    reason: str | None  # "idle_timeout", "agent_closed", "chatter_ended", ...
+    case_number: str
+    agent: NotRequired[str | None]  # extension (escalations.md): who served it last
+    commitments: NotRequired[list[CommitmentJson]]  # extension: the chat's commitments, oldest first

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from chats.due_times import due_local, due_text
+from chats.frames.commitment_shapes import CommitmentJson
 from chats.frames.shapes import (
     AckFrame,
     AttachmentEventFrame,
     AttachmentJson,
     AttachmentStatusFrame,
     CommitmentEventFrame,
-    CommitmentJson,
     EntryFrame,
     EventFrame,
     MessageFrame,

@@ -9,7 +9,8 @@ added on the way out, not part of the shapes below unless the frame always has i
 
 from typing import Literal, NotRequired, TypedDict
 
-from chats.frames.commitment_shapes import CommitmentEventFrame, CommitmentJson
+from chats.frames.commitment_shapes import CommitmentEventFrame
+from chats.frames.commitment_shapes import EndedFrame as EndedFrame  # re-exported: every frame shape is here
 
 Priority = Literal["discharge_within_24h", "normal"]
 
@@ -163,14 +164,6 @@ class AgentLeftFrame(TypedDict):
     type: Literal["agent.left"]
     name: str
     reason: str  # "unanswered", "transferred"
-
-
-class EndedFrame(TypedDict):
-    type: Literal["ended"]
-    reason: str | None  # "idle_timeout", "agent_closed", "chatter_ended", ...
-    case_number: str
-    agent: NotRequired[str | None]  # extension (escalations.md): who served it last
-    commitments: NotRequired[list[CommitmentJson]]  # extension: the chat's commitments, oldest first
 
 
 # --- the provider's socket ----------------------------------------------------------------
