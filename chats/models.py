@@ -28,12 +28,13 @@ class TransactionType(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    HELD = "held", "Message left"  # after hours: not in the queue until the next opening (queueing.left_messages)
     WAITING = "waiting", "Waiting"
     ACTIVE = "active", "Active"
     ENDED = "ended", "Ended"
 
 
-OPEN_STATUSES = (Status.WAITING, Status.ACTIVE)
+OPEN_STATUSES = (Status.HELD, Status.WAITING, Status.ACTIVE)
 AGENT_JOINED = "agent_joined"  # the transcript event that makes someone the chat's agent (they served it)
 
 
@@ -118,6 +119,16 @@ class Chat(models.Model):
     idle_since = models.DateTimeField(null=True, blank=True)
     idle_steps_done = models.PositiveSmallIntegerField(default=0)
 
+    # Leave a message (after hours, or a long wait): the provider need not be online for the answer.
+    message_left_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the provider left this chat as a message (its requested_at is when it entered the queue)",
+    )
+    provider_seen_seq = models.PositiveIntegerField(
+        default=0, help_text="The last seq the provider's page was shown: agents' messages after it are unread"
+    )
+
     last_seq = models.PositiveIntegerField(default=0)
     head_hash = models.CharField(max_length=64, blank=True)
 
@@ -133,7 +144,7 @@ class Chat(models.Model):
             models.UniqueConstraint(
                 F("provider"),
                 Upper("member_id"),
-                condition=Q(status__in=["waiting", "active"]),
+                condition=Q(status__in=["held", "waiting", "active"]),
                 name="one_open_chat_per_patient_any_case",
             )
         ]

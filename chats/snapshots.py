@@ -41,9 +41,13 @@ def replay_after(chat: Chat, after: int, *, now: datetime) -> int | None:
     Once it has ended (FAQ 28: transcript copies go through the service center, the HTTP API says
     403), a reconnecting socket gets only what it missed at the very end: nothing more than
     CHAT_ENDED_REPLAY_SECONDS after the end (None), and nothing stored earlier than that long
-    before the end, whatever `after` it sends."""
+    before the end, whatever `after` it sends. A left message (queueing.left_messages) whose answer
+    the provider has not been shown yet is the exception: they were not there, so it is shown whole,
+    once (`mark_seen` then records it)."""
     if chat.status != Status.ENDED:
         return after
+    if chat.message_left_at is not None and chat.provider_seen_seq < chat.last_seq:
+        return after  # a left message answered while the provider was away: shown to them once, whole
     window = timedelta(seconds=settings.CHAT_ENDED_REPLAY_SECONDS)
     if chat.closed_at is None or now - chat.closed_at > window:
         return None
@@ -56,3 +60,8 @@ def provider_replay(user: User, chat_id: uuid.UUID, after: int, *, now: datetime
     chat = Chat.objects.filter(public_id=chat_id, provider=user).first()
     bound = replay_after(chat, after, now=now) if chat else None
     return entries_after(chat, bound) if chat and bound is not None else []
+
+
+def mark_seen(chat_id: uuid.UUID, seq: int) -> None:
+    """The provider's page was shown the chat up to `seq` (agents' messages after it are unread)."""
+    Chat.objects.filter(public_id=chat_id, provider_seen_seq__lt=seq).update(provider_seen_seq=seq)

@@ -274,6 +274,9 @@ CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 0, minimum=0) or None
 SERVICE_CENTER_PHONE = env_str("SERVICE_CENTER_PHONE", "1-800-555-0199")
 
 # --- Attachments (chats.attachments; docs/attachments.md) ----------------------------------------
+# Leave a message (queueing/left_messages.py): offered after hours and when a new chat's estimated
+# wait is over this many minutes (or no agent is working at all).
+CHAT_LEAVE_MESSAGE_WAIT_MINUTES = env_int("CHAT_LEAVE_MESSAGE_WAIT_MINUTES", 20, minimum=0)
 CHAT_MAX_ATTACHMENT_MB = env_int("CHAT_MAX_ATTACHMENT_MB", 10, minimum=1)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 20, minimum=1)  # files per chat
 # Larger images are refused as decompression bombs (Pillow's own default limit).

@@ -53,6 +53,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
         "answered": chat.answered_at is not None,
         "idle_warnings": idle_warnings_of(chat),
         "last_seq": chat.last_seq,
+        "left_message": chat.message_left_at is not None,
     }
 
 

@@ -65,6 +65,7 @@ class ChatSummary(TypedDict):
     answered: bool
     idle_warnings: int
     last_seq: int
+    left_message: bool  # a message left after hours or on a long wait: the provider may not be online
 
 
 class WaitingRow(TypedDict):

@@ -205,7 +205,11 @@
       messageFrame: function (clientId, text) { return { type: "message", chat_id: id, client_id: clientId, text: text }; },
       typingFrame: function () { return { type: "typing", chat_id: id }; },
       onEntry: function (frame, live) { self.onEntry(frame, live); },
+      renderEntry: function (frame) { return self.files.item(frame); },
+      onRepeat: function (frame) { self.files.refresh(frame, self.log.list); },
     });
+    this.files = new C.Attachments({ panel: panel, chatId: id, limits: C.attachmentLimits(root), me: me,
+      mine: function (role) { return role !== "provider"; } });
     this.text = this.q(".composer-text");
     this.text.id = "reply-" + id;
     this.text.setAttribute("maxlength", root.getAttribute("data-max-chars"));
@@ -294,6 +298,7 @@
       ["Requested", s.requested_at ? new Date(s.requested_at).toLocaleString() : "—"],
       ["Question", s.question || "—"],
     ];
+    if (s.left_message) rows.push(["Left as a message", "The provider may not be online: your answer waits for them in My chats."]);
     rows.forEach(function (row) {
       dl.appendChild(el("div", {}, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]));
     });
@@ -563,6 +568,9 @@
       case "message":
       case "event":
         if (chat) chat.log.entry(frame, true);
+        break;
+      case "attachment.status":
+        if (chat) chat.files.status(frame, chat.log.list);
         break;
       case "head":
         if (chat) chat.log.head(frame.seq);

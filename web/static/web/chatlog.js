@@ -54,7 +54,8 @@
    * options: panel (the chat's panel: its .entries list, .log scroll box and .typing line),
    * typingText, mine(role) -> bool, me (the reader's display name: their stored messages read "You"), reader ("the agent"), socket() -> its ResilientSocket, how that
    * socket words frames: syncFrame(after), messageFrame(client_id, text), typingFrame(); and hooks
-   * onEntry(frame, live), onAppend(item).
+   * onEntry(frame, live), onAppend(item), and for files (attachments.js): renderEntry(frame) -> item
+   * or null, onRepeat(frame) for an entry shown before (a replay: its state now), replayFrom() -> seq|null.
    */
   function ChatLog(options) {
     this.o = options;
@@ -70,7 +71,8 @@
 
   /** Where a replay should start: every seq up to here is shown. */
   ChatLog.prototype.after = function () {
-    return this.tracker.contiguous;
+    var from = this.o.replayFrom ? this.o.replayFrom() : null;
+    return from === null || from === undefined ? this.tracker.contiguous : Math.min(from, this.tracker.contiguous);
   };
 
   ChatLog.prototype.insert = function (item, seq) {
@@ -99,7 +101,10 @@
 
   /** A stored entry (`message` or `event`), live or replayed. */
   ChatLog.prototype.entry = function (frame, live) {
-    if (!this.tracker.add(frame.seq)) return; // already shown (replay after a reconnect, sync)
+    if (!this.tracker.add(frame.seq)) { // already shown (replay after a reconnect, sync)
+      if (this.o.onRepeat) this.o.onRepeat(frame);
+      return;
+    }
     if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
       this.syncAsked = this.tracker.contiguous;
       this.o.socket().send(this.o.syncFrame(this.tracker.contiguous));
@@ -114,7 +119,8 @@
       this.insert(messageItem(who, ours, frame.at, frame.text), frame.seq);
       if (!this.o.mine(frame.sender_role)) this.stopTyping(); // their message is what they were typing
     } else {
-      this.insert(eventItem(frame), frame.seq);
+      var custom = this.o.renderEntry ? this.o.renderEntry(frame) : null;
+      this.insert(custom || eventItem(frame), frame.seq);
     }
     if (this.o.onEntry) this.o.onEntry(frame, !!live);
   };
