@@ -190,6 +190,14 @@ class EntryKind(models.TextChoices):
     MESSAGE = "message", "Message"
     EVENT = "event", "Event"
     ATTACHMENT = "attachment", "Attachment"  # a file; its row is Entry.attachment (chats.attachments)
+    # Internal entries (docs/record.md): part of the case record and its hash chain, shown to staff
+    # only, never to the provider (chats.frames.for_provider is the one filter).
+    NOTE = "note", "Internal note"  # written by the chat's agent or a supervisor
+    WHISPER = "whisper", "Supervisor whisper"  # a supervisor to the agent, in whisper mode
+    INTERNAL_EVENT = "internal", "Internal event"  # e.g. a supervisor started whispering
+
+
+INTERNAL_KINDS = frozenset({EntryKind.NOTE, EntryKind.WHISPER, EntryKind.INTERNAL_EVENT})
 
 
 class SenderRole(models.TextChoices):

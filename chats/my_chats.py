@@ -15,6 +15,7 @@ from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from accounts.models import User
 from chats.frames import commitment_json
 from chats.models import (
+    INTERNAL_KINDS,
     OPEN_STATUSES,
     Chat,
     Commitment,
@@ -48,7 +49,10 @@ def provider_chats(provider: User, *, status: str = "open", query: str = "") -> 
     rows = (
         chats.select_related("agent", "location")
         .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.order_by("recorded_at", "id")))
-        .annotate(last_activity=Max("entries__at"), answer_unseen=unseen_answer())
+        .annotate(
+            last_activity=Max("entries__at", filter=~Q(entries__kind__in=INTERNAL_KINDS)),  # notes: not activity
+            answer_unseen=unseen_answer(),
+        )
         .order_by("-requested_at", "-id")[:MAX_LISTED]
     )
     return [row_of(chat) for chat in rows]

@@ -8,14 +8,18 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from accounts.models import User
-from chats.frames import entry_frame
+from chats.frames import entry_frame, for_provider
 from chats.frames.shapes import EntryFrame
 from chats.messaging import ChatAccessError
 from chats.models import AGENT_JOINED, Chat, Entry, Status
 
 
-def entries_after(chat: Chat, after: int) -> list[EntryFrame]:
-    return [entry_frame(e) for e in chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")]
+def entries_after(chat: Chat, after: int, *, staff: bool = False) -> list[EntryFrame]:
+    """The chat's entries after `after` as frames: as staff see them with `staff`, else as the
+    provider does (internal entries only as `skip`; chats.frames.for_provider)."""
+    entries = chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")
+    frames = [entry_frame(e) for e in entries]
+    return frames if staff else [for_provider(f) for f in frames]
 
 
 def access_provider_chat(user: User, chat_id: uuid.UUID) -> Chat:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from chats import groups
 from chats.frames import ack_frame, released_frame, status_frame, with_chat_id
 from chats.messaging import relay_typing
+from chats.notes import add_note
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
@@ -38,9 +39,11 @@ class AgentConsumer(ChatSocket):
         "wrapup_extend": "on_wrapup_extend",
         "join": "on_join",
         "sync": "on_sync",
+        "note": "on_note",
         "ping": "on_ping",
     }
     own_roles = frozenset({"agent", "supervisor"})
+    shows_internal = True
 
     async def connect(self) -> None:
         """Called on the handshake: staff only; subscribe to the queue and held chats, then show state."""
@@ -112,6 +115,12 @@ class AgentConsumer(ChatSocket):
     async def on_close(self, frame: dict) -> None:
         chat_id = self.chat_id_of(frame)
         await self.db(close_chat, self.user, chat_id, frame.get("disposition"), commitment=frame.get("commitment"))
+
+    async def on_note(self, frame: dict) -> None:
+        """Extension (docs/record.md): an internal note on a chat this agent holds; staff see it, providers never."""
+        chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
+        entry = await self.db(add_note, self.user, chat_id, client_id, text)
+        await self.send_json(ack_frame(entry, (), chat_id=str(chat_id)))
 
     async def on_wrapup(self, frame: dict) -> None:
         """Extension: the disposition and note of a chat in wrap-up; `done: true` frees the slot now."""

@@ -30,7 +30,7 @@ def served_chat(agent: User, chat_id: uuid.UUID) -> Chat | None:
 
 
 def chat_with_entries(chat: Chat, after: int = 0) -> ChatDetail:
-    return chat_detail(chat, entries_after(chat, after))
+    return chat_detail(chat, entries_after(chat, after, staff=True))
 
 
 def agent_state(agent: User, *, now: datetime) -> AgentStateFrame:
@@ -60,4 +60,4 @@ def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[EntryFrame
     chat = Chat.objects.filter(public_id=chat_id).first()
     if chat is None or not (chat.agent_id == agent.pk or served_by(chat, agent)):
         raise ChatAccessError("not_your_chat", "You are not serving this chat.")
-    return entries_after(chat, after)
+    return entries_after(chat, after, staff=True)

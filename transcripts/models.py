@@ -30,6 +30,8 @@ class AccessAction(models.TextChoices):
     UPLOAD = "upload", "Attached a file to a chat"
     COMMITMENTS = "commitments", "Listed escalation commitments"
     COMMITMENT_DONE = "commit_done", "Marked a commitment done"
+    HISTORY = "history", "Listed a patient's earlier chats"
+    HISTORY_VIEW = "history_view", "Opened an earlier chat from the patient history"
 
 
 class AppendOnlyError(Exception):

@@ -51,11 +51,13 @@ from chats.frames.entries import (
     commitment_of,
     entry_frame,
     event_frame,
+    internal_frame,
     iso,
     message_frame,
     size_text,
 )
 from chats.frames.events import agent_assigned_event, agent_released_event, queue_positions_event, relay_event
+from chats.frames.internal import for_provider, mode_frame, skip_frame
 
 __all__ = [
     "COMMITMENT_EVENTS",
@@ -82,12 +84,15 @@ __all__ = [
     "error_frame",
     "event_frame",
     "floor_state_frame",
+    "for_provider",
     "head_frame",
     "idle_cleared_frame",
     "idle_warning_frame",
     "idle_warnings_of",
+    "internal_frame",
     "iso",
     "message_frame",
+    "mode_frame",
     "monitor_started_frame",
     "monitor_stopped_frame",
     "notice_frame",
@@ -100,6 +105,7 @@ __all__ = [
     "released_frame",
     "running_wrapup",
     "size_text",
+    "skip_frame",
     "status_frame",
     "typing_frame",
     "waiting_row",

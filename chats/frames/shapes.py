@@ -11,6 +11,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from chats.frames.commitment_shapes import CommitmentEventFrame
 from chats.frames.commitment_shapes import EndedFrame as EndedFrame  # re-exported: every frame shape is here
+from chats.frames.internal import InternalFrame, SkipFrame  # the record's entry frames (docs/record.md)
 
 Priority = Literal["discharge_within_24h", "normal"]
 
@@ -112,12 +113,10 @@ class AttachmentEventFrame(TypedDict):
     attachment: AttachmentJson | None
 
 
-EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | CommitmentEventFrame
+EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | CommitmentEventFrame | InternalFrame | SkipFrame
 
 
-class ChatDetail(ChatSummary):
-    """A chat summary with its transcript so far (entry frames)."""
-
+class ChatDetail(ChatSummary):  # a chat summary with its transcript so far (entry frames)
     entries: list[EntryFrame]
 
 

@@ -223,6 +223,7 @@
     tabs.appendChild(this.tab);
     panels.appendChild(panel);
     this.update(summary);
+    document.dispatchEvent(new CustomEvent("clickchat:chat", { detail: { chat: this, socket: socket } })); // notes.js, history.js
 
     var select_ = this.q(".canned");
     select_.appendChild(el("option", { value: "", text: canned.length ? "Choose…" : "None set up" }));
@@ -528,6 +529,7 @@
 
   function onFrame(frame) {
     var chat = frame.chat_id ? chats[frame.chat_id] : null;
+    document.dispatchEvent(new CustomEvent("clickchat:frame", { detail: frame })); // notes.js, history.js
     switch (frame.type) {
       case "agent.state":
         capacity = frame.capacity;
@@ -567,7 +569,9 @@
         break;
       case "message":
       case "event":
+      case "internal": // notes and whispers (docs/record.md); a whisper also alerts
         if (chat) chat.log.entry(frame, true);
+        if (chat && frame.kind === "whisper") chat.alert("whisper");
         break;
       case "attachment.status":
         if (chat) chat.files.status(frame, chat.log.list);
@@ -586,9 +590,6 @@
           chat.showIdle(frame.number, frame.seconds_left);
           if (frame.number >= 2) chat.alert("idle"); // the last warning: the chat ends soon
         }
-        break;
-      case "whisper": // a supervisor's whisper (shown by the record feature): alert only here
-        if (chat) chat.alert("whisper");
         break;
       case "wrapup":
         if (chat) chat.wrapup(frame);
@@ -630,6 +631,7 @@
 
   window.clickchatAgent = {
     chats: chats,
+    socket: socket, // notes.js
     alerts: alerts,
     say: say,
     current: current,

@@ -39,6 +39,18 @@
     ]);
   }
 
+  /** A note, a whisper or an internal event (staff screens only: the provider is sent a `skip`). */
+  function internalItem(frame) {
+    var who = frame.sender || "A supervisor";
+    var label = frame.kind === "whisper" ? "Whisper from " + who + " (the provider does not see this)"
+      : frame.kind === "note" ? "Internal note · " + who : "Internal · " + who;
+    return el("li", { className: "internal " + (frame.kind || "") }, [
+      el("span", { className: "meta" }, [el("span", { className: "who", text: label }), " ",
+        el("time", { datetime: frame.at || "", text: C.clock(frame.at) })]),
+      el("span", { className: "body", text: frame.text }),
+    ]);
+  }
+
   /** "A Social Security number ending 6789 was hidden for safety; the agent sees only its last 4 digits." */
   function maskedNotice(masked, reader) {
     var parts = masked.map(function (m) {
@@ -99,20 +111,34 @@
     this.insert(eventItem({ text: text }), null);
   };
 
-  /** A stored entry (`message` or `event`), live or replayed. */
-  ChatLog.prototype.entry = function (frame, live) {
-    if (!this.tracker.add(frame.seq)) { // already shown (replay after a reconnect, sync)
-      if (this.o.onRepeat) this.o.onRepeat(frame);
-      return;
-    }
+  /** Count a seq as shown; ask `sync` once per gap. False when it was shown already. */
+  ChatLog.prototype.track = function (seq) {
+    if (!this.tracker.add(seq)) return false;
     if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
       this.syncAsked = this.tracker.contiguous;
       this.o.socket().send(this.o.syncFrame(this.tracker.contiguous));
+    }
+    return true;
+  };
+
+  /** A `skip`: a seq this reader may not see (an internal note): counted, so the log has no gap. */
+  ChatLog.prototype.skip = function (seq) {
+    this.track(seq);
+  };
+
+  /** A stored entry (`message`, `event`, or on staff screens `internal`), live or replayed. */
+  ChatLog.prototype.entry = function (frame, live) {
+    if (frame.type === "skip") return this.skip(frame.seq);
+    if (!this.track(frame.seq)) { // already shown (replay after a reconnect, sync)
+      if (this.o.onRepeat) this.o.onRepeat(frame);
+      return;
     }
     var mine = frame.client_id && this.pending[frame.client_id];
     if (mine) {
       delete this.pending[frame.client_id];
       this.insert(this.confirm(mine, frame), frame.seq);
+    } else if (frame.type === "internal") {
+      this.insert(internalItem(frame), frame.seq);
     } else if (frame.type === "message") {
       var ours = this.o.mine(frame.sender_role);
       var who = ours && this.o.me && frame.sender === this.o.me ? "You" : frame.sender || ""; // as send() labels it

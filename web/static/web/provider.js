@@ -542,6 +542,9 @@
         this.log.entry(frame, true);
         if (frame.commitment && C.commitments) C.commitments.show(this.panel, frame.commitment); // commitments.js
         break;
+      case "skip": // a seq the provider does not see (docs/record.md)
+        this.log.skip(frame.seq);
+        break;
       case "attachment.status":
         this.files.status(frame, this.log.list);
         break;
