@@ -142,14 +142,16 @@ class AgentConsumer(ChatSocket):
         to = frame.get("to")
         if to is not None and not isinstance(to, str):
             raise FrameError("bad_frame", "'to' must be a supervisor's username or null.")
-        await self.db(transfer, self.user, self.chat_id_of(frame), to, escalate=True)
+        chat_id = self.chat_id_of(frame)
+        await self.db(transfer, self.user, chat_id, to, escalate=True, commitment=frame.get("commitment"))
 
     async def on_join(self, frame: dict) -> None:
         """Extension (supervisors): take over an active chat as the escalation contact."""
         await self.db(join_as_escalation, self.user, self.chat_id_of(frame))
 
     async def on_close(self, frame: dict) -> None:
-        await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))
+        chat_id = self.chat_id_of(frame)
+        await self.db(close_chat, self.user, chat_id, frame.get("disposition"), commitment=frame.get("commitment"))
 
     async def on_note(self, frame: dict) -> None:
         """Extension (docs/record.md): an internal note on a chat this agent holds; staff see it, providers never."""

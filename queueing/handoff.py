@@ -8,10 +8,11 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import Role, User
+from chats.commitments import CommitmentError, Terms, check_commitment, record_commitment
 from chats.ending import end_chat
 from chats.frames import agent_left_frame
 from chats.messaging import ChatAccessError, check_may_write
-from chats.models import Chat, CloseReason, Disposition, Status
+from chats.models import Chat, CloseReason, CommitmentOccasion, Disposition, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
 from queueing.assignment import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
@@ -53,16 +54,37 @@ def any_available_supervisor(now: datetime) -> str:
     raise QueueError("no_supervisor", "No supervisor is available; try again shortly or keep the chat.")
 
 
+def commitment_terms(raw: object, *, now: datetime) -> Terms | None:
+    """The frame's optional `commitment` (absent or null: none), checked before anything is locked."""
+    return None if raw is None else check_commitment(raw, now=now)
+
+
 def transfer(
-    agent: User, chat_id: uuid.UUID, to: str | None, *, now: datetime, outbox: Outbox, escalate: bool = False
+    agent: User,
+    chat_id: uuid.UUID,
+    to: str | None,
+    *,
+    now: datetime,
+    outbox: Outbox,
+    escalate: bool = False,
+    commitment: object = None,
 ) -> Chat:
-    """Move a held chat to another agent (or supervisor), or back to the queue when `to` is None."""
+    """Move a held chat to another agent (or supervisor), or back to the queue when `to` is None.
+
+    An escalation may carry the agent's `commitment` (docs/escalations.md): recorded before the
+    hand-off in the same transaction, so a refused escalation records nothing.
+    """
+    if commitment is not None and not escalate:
+        raise CommitmentError("invalid_commitment", "A commitment goes with an escalation or a close, not a transfer.")
+    terms = commitment_terms(commitment, now=now)
     with transaction.atomic():
         if escalate and to is None:
             to = any_available_supervisor(now)
         # lock order: the target's presence before the chat, as claims do
         target = check_target(to, agent, now=now, supervisors_only=escalate) if to is not None else None
         chat = held_chat(agent, chat_id)
+        if terms is not None:
+            record_commitment(chat, agent, terms, occasion=CommitmentOccasion.ESCALATED, now=now, outbox=outbox)
         chat.transfer_count += 1
         chat.save(update_fields=["transfer_count"])
         if target is None:
@@ -84,11 +106,22 @@ def transfer(
     return chat
 
 
-def close_chat(agent: User, chat_id: uuid.UUID, disposition: object, *, now: datetime, outbox: Outbox) -> Chat:
+def close_chat(
+    agent: User, chat_id: uuid.UUID, disposition: object, *, now: datetime, outbox: Outbox, commitment: object = None
+) -> Chat:
+    """Close a held chat; one not resolved may carry the agent's `commitment` (docs/escalations.md),
+    recorded before the end so the `ended` frame repeats it."""
     if disposition not in Disposition.values:
         raise QueueError("invalid_disposition", "Disposition must be one of: " + ", ".join(Disposition.values) + ".")
+    if commitment is not None and disposition == Disposition.RESOLVED:
+        raise CommitmentError(
+            "commitment_not_allowed", "A resolved chat needs no commitment: choose another disposition or leave it out."
+        )
+    terms = commitment_terms(commitment, now=now)
     with transaction.atomic():
         chat = held_chat(agent, chat_id)
+        if terms is not None:
+            record_commitment(chat, agent, terms, occasion=CommitmentOccasion.CLOSED, now=now, outbox=outbox)
         end_chat(chat, CloseReason.AGENT_CLOSED, now=now, outbox=outbox, actor=agent, disposition=str(disposition))
         publish_queue_changed(now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)  # the agent has room again

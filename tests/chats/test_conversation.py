@@ -38,7 +38,13 @@ async def test_provider_and_agent_talk_and_every_line_is_stored(provider, agent)
 
     await p.send({"type": "end"})
     ended = await p.type_("ended")
-    assert ended == {"type": "ended", "reason": "chatter_ended", "case_number": chat["case_number"]}
+    assert ended == {  # with docs/escalations.md's compatible extension: the agent and the commitments
+        "type": "ended",
+        "reason": "chatter_ended",
+        "case_number": chat["case_number"],
+        "agent": "Ana Tester",
+        "commitments": [],
+    }
     assert (await a.type_("ended"))["chat_id"] == chat["chat_id"]
 
     stored = await sync_to_async(
