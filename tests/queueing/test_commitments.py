@@ -20,7 +20,7 @@ from queueing.handoff import close_chat
 from tests.chats.test_sockets import active_chat
 from tests.conftest import connect, logged_in_client, open_chat_for
 from tests.postgres.conftest import at_once
-from tests.queueing.test_routing import available
+from tests.queueing.test_assignment import available
 from tests.transcripts.conftest import pdf_text, serve
 from transcripts.access import TranscriptAccessError
 from transcripts.commitment_desk import complete_commitment
