@@ -177,9 +177,9 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             await self.deny(TOO_MANY_SOCKETS)
             return False
         self.refused_in_a_row = 0
-        self.session_watch = SessionWatch(self.scope, self.user.pk)
+        self.session_watch = SessionWatch(self.scope, self.user.pk, self.close_with)
         await self.join(groups.user_group(self.user.pk))
-        self.tasks.start(self.session_watch.watch(self.close_with))
+        self.session_watch.start()  # one watcher per process (consumers/session.py)
         self.tasks.start(self.keep_socket_lease())
         # opened at a process's first socket, so its first message finds a connection
         await message_store.pool_for_this_loop()
@@ -205,6 +205,9 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes: stop its background tasks, give back its place, leave every group."""
         heads.forget(self)
+        watch = getattr(self, "session_watch", None)
+        if watch is not None:
+            watch.stop()
         tasks = getattr(self, "tasks", None)
         if tasks is not None:
             await tasks.cancel_all()
@@ -305,7 +308,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     async def touch_session(self) -> None:
         """Chat activity counts as activity for the 70-minute session rule."""
-        await self.session_watch.touch()
+        self.session_watch.touch()
 
     async def on_ping(self, frame: dict) -> None:
         await self.send_json({"type": "pong"})
