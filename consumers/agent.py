@@ -39,6 +39,7 @@ class AgentConsumer(ChatSocket):
         "ping": "on_ping",
     }
     own_roles = frozenset({"agent", "supervisor"})
+    shown_as = "console"  # with chat_id added
 
     async def connect(self) -> None:
         """Called on the handshake: staff only; subscribe to the queue and held chats, then show state."""
@@ -128,7 +129,7 @@ class AgentConsumer(ChatSocket):
             return
         if "chat_id" in event:
             frame = {**frame, "chat_id": event["chat_id"]}
-        await self.relay_entry(frame, event.get("chat_id"))
+        await self.relay_entry(frame, event.get("chat_id"), event)
         if frame.get("type") == "ended" and "chat_id" in event:
             heads.unfollow(self, event["chat_id"])
             await self.leave(groups.chat_group(event["chat_id"]))

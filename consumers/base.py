@@ -76,6 +76,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
 
     handlers: dict[str, str] = {}
     own_roles: frozenset[str] = frozenset()  # typing frames from these roles are not echoed back
+    shown_as = "plain"  # how a relayed frame looks on this kind of socket (its encoded text is shared)
 
     async def deny(self, close_code: int) -> None:
         """Accept then close, so the client sees the contract's close code (not a bare 403)."""
@@ -327,7 +328,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         if frame is not None:
             await self.send_json(frame)
 
-    async def relay_entry(self, frame: dict, chat_id: uuid.UUID | str | None) -> None:
+    async def relay_entry(self, frame: dict, chat_id: uuid.UUID | str | None, event: dict | None = None) -> None:
         """Send a relayed frame; a chat entry only in seq order, once (consumers/heads.py).
 
         At or below the seq this socket was last sent of the chat: a duplicate (a replay already
@@ -337,7 +338,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         """
         seq = frame.get("seq")
         if not chat_id or not isinstance(seq, int) or frame.get("type") not in heads.ENTRY_FRAMES:
-            await self.send_json(frame)
+            await self.send_shared(frame, event)
             return
         async with self.entries_lock():
             sent = heads.sent_seq(self, chat_id)
@@ -351,7 +352,23 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
                     missed = []
                 for entry in missed:
                     await self.send_json(entry)
+            await self.send_shared(frame, event)
+
+    async def send_shared(self, frame: dict, event: dict | None) -> None:
+        """Send a relayed frame, encoded once for every socket that shows it the same way.
+
+        The deployed layer hands every local socket of a group the same event dict
+        (chatserver/channel_layer.py); the text is kept in it under this socket class's way of
+        showing it (SHOWN_AS). With the in-memory layer each socket has its own copy: no harm."""
+        if event is None:
             await self.send_json(frame)
+            return
+        texts = event.setdefault("encoded", {})
+        text = texts.get(self.shown_as)
+        if text is None:
+            text = texts[self.shown_as] = json.dumps(frame)
+        heads.sent(self, frame, getattr(self, "chat_id", None))
+        await self.send(text_data=text)
 
     async def send_entries(self, frames: list[dict]) -> None:
         """A replay (`sync`): sent together, so no relay lands in the middle of it."""

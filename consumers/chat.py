@@ -109,7 +109,7 @@ class ChatConsumer(ChatSocket):
         frame = self.shown(event)
         if frame is None:
             return
-        await self.relay_entry(frame, self.chat_id)
+        await self.relay_entry(frame, self.chat_id, event)
         if frame.get("type") == "agent.joined":
             # Out of the queue: stop receiving its broadcasts (each one goes to every socket in
             # QUEUE_WATCHERS, so active chats there would cost every queue change O(all chats)).
