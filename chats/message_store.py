@@ -181,6 +181,9 @@ class GroupCommit:
     async def flush(self) -> None:
         while self.waiting:
             batch, self.waiting = self.waiting[:BATCH_MAX], self.waiting[BATCH_MAX:]
+            batch = [item for item in batch if not item[1].done()]  # its socket's task was cancelled
+            if not batch:
+                continue
             batch.sort(key=lambda item: str(item[0][0]))  # by chat, stable
             try:
                 rows = await self.run(batch)
@@ -244,8 +247,13 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[Asyn
 )
 
 
+_closed: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # loops whose pool was closed for good
+
+
 async def pool_for_this_loop() -> AsyncConnectionPool:
     loop = asyncio.get_running_loop()
+    if loop in _closed:  # shutting down: a late store or head check must not open a new pool
+        raise StoreUnavailable("the message store's pool is closed")
     opening = _pools.get(loop)
     if opening is None:  # the first caller opens it; callers meanwhile wait for the same pool
         opening = _pools[loop] = loop.create_task(open_pool())
@@ -274,8 +282,14 @@ def connection_kwargs() -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v not in (None, "")}
 
 
-async def close_pools() -> None:
-    """Close this loop's pool (tests, shutdown)."""
+async def close_pools(*, reopen: bool = False) -> None:
+    """Close this loop's pool (tests, shutdown), once the messages being stored are stored; unless
+    `reopen`, no new one is opened on this loop afterwards (a late head check would leave one open)."""
+    batches = _group_commits.get(asyncio.get_running_loop())
+    if batches is not None and batches.flusher is not None and not batches.flusher.done():
+        await asyncio.wait([batches.flusher], timeout=5)
+    if not reopen:
+        _closed.add(asyncio.get_running_loop())
     opening = _pools.pop(asyncio.get_running_loop(), None)
     if opening is not None:
         await (await opening).close()

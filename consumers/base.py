@@ -30,9 +30,9 @@ from chats import groups, message_store
 from chats.frames import error_frame
 from chats.messaging import Posted
 from chats.outbox import Outbox
-from consumers import heads
+from consumers import heads, limits
 from consumers.fields import FrameError
-from consumers.limits import LEASE_RENEW_SECONDS, UserLimits
+from consumers.limits import UserLimits
 from consumers.session import SESSION_ENDED, SessionWatch
 from transcripts.denials import REFUSALS, THROTTLED, audit_refused_frame
 
@@ -181,19 +181,13 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.session_watch = SessionWatch(self.scope, self.user.pk, self.close_with)
         await self.join(groups.user_group(self.user.pk))
         self.session_watch.start()  # one watcher per process (consumers/session.py)
-        self.tasks.start(self.keep_socket_lease())
+        limits.leases().add(self.limits)  # renewed with the process's other sockets' leases
         # opened at a process's first socket, so its first message finds a connection
         await message_store.pool_for_this_loop()
         return True
 
     async def close_with(self, code: int) -> None:
         await self.close(code=code)
-
-    async def keep_socket_lease(self) -> None:
-        """Renew this socket's place under the per-user cap (shared through Redis) while it is open."""
-        while True:
-            await asyncio.sleep(LEASE_RENEW_SECONDS)
-            await self.limits.renew()
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -212,9 +206,10 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         tasks = getattr(self, "tasks", None)
         if tasks is not None:
             await tasks.cancel_all()
-        limits = getattr(self, "limits", None)
-        if limits is not None:
-            await limits.release()
+        held = getattr(self, "limits", None)
+        if held is not None:
+            limits.leases().discard(held)
+            await held.release()
         for group in list(getattr(self, "joined", ())):
             await self.leave(group)
 

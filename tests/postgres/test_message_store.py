@@ -217,12 +217,12 @@ async def test_refusals_name_the_rule_and_store_nothing(provider, agent, make_us
 async def test_an_unreachable_database_is_a_retryable_error_that_stored_nothing(provider, agent, monkeypatch):
     chat = await accepted_chat(provider, agent, "PG5")
     seqs_before, _, _ = await stored(chat)
-    await message_store.close_pools()
+    await message_store.close_pools(reopen=True)
     unreachable = {**message_store.connection_kwargs(), "port": 1, "connect_timeout": 1}
     monkeypatch.setattr(message_store, "connection_kwargs", lambda: unreachable)
     with pytest.raises(message_store.StoreUnavailable):
         await post(provider, chat, uuid.uuid4(), "lost in the outage?")
-    await message_store.close_pools()
+    await message_store.close_pools(reopen=True)
     monkeypatch.undo()
     client_id = uuid.uuid4()
     posted = await post(provider, chat, client_id, "lost in the outage?")  # the client's resend

@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts import sessions as account_sessions
 from consumers import session as watch_module
 from tests.chats.test_sockets import active_chat
-from tests.conftest import logged_in_client
+from tests.conftest import connect, logged_in_client, open_chat_for
+from tests.security.test_session_sockets import shared_limits  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,3 +73,24 @@ async def test_chat_activity_pushes_the_sessions_expiry_back(provider, agent, mo
     assert max(expiries) > soon + timedelta(minutes=30)  # the provider's session: a new 70 minutes
     await p.close()
     await a.close()
+
+
+@pytest.mark.usefixtures("shared_limits")
+async def test_a_processs_socket_leases_are_renewed_together(provider, settings):
+    """The per-user socket cap's leases: one pipelined renewal for all of a process's sockets."""
+    from consumers import limits
+
+    chats = [await sync_to_async(open_chat_for)(provider, member_id=f"L{i}") for i in range(3)]
+    sockets = [(await connect(provider, c["ws_url"]))[0] for c in chats]
+    held = limits.leases()
+    assert len([x for x in held.held if x.claimed_in_redis]) == 3
+    key = limits.sockets_key(provider.pk)
+    client = limits.redis_client()
+    before = {m: s for m, s in await client.zrange(key, 0, -1, withscores=True)}
+    await asyncio.sleep(0.05)
+    assert await held.renew_all() == 3
+    after = {m: s for m, s in await client.zrange(key, 0, -1, withscores=True)}
+    assert set(after) == set(before) and all(after[m] > before[m] for m in before)
+    for s in sockets:
+        await s.close()
+    assert not held.held
