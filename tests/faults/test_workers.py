@@ -52,14 +52,15 @@ async def test_two_workers_share_the_port_heal_a_killed_one_and_stop_together(cl
         assert await wait_until(lambda: all(cid in agent.views for _, cid in chats), 30), "chats not assigned"
         sent = [await p.say(p.chat_id, f"Question {i} about the claim.") for i, p in enumerate(providers)]
         replies = [await agent.say(cid, f"Answer {i}.") for i, (_, cid) in enumerate(chats)]
-        everyone = lambda: (
-            all(  # noqa: E731
+
+        def everyone() -> bool:
+            pairs = zip(providers, sent, replies, chats, strict=True)
+            acked = all(m.acked_seq for m in (*sent, *replies))
+            return acked and all(
                 p.chat.last_seq >= r.acked_seq and agent.views[cid].last_seq >= s.acked_seq
-                for p, s, r, (_, cid) in zip(providers, sent, replies, chats, strict=True)
-                if s.acked_seq and r.acked_seq
+                for p, s, r, (_, cid) in pairs
             )
-            and all(m.acked_seq for m in (*sent, *replies))
-        )
+
         assert await wait_until(everyone, 20), "messages did not cross the workers"
 
         victim = workers(cluster)[0]
