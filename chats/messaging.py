@@ -19,6 +19,7 @@ from django.db.models import CharField, F, Func, QuerySet, Value
 
 from accounts.errors import DomainError
 from accounts.models import Role, User
+from chats.frames import idle_cleared_frame, typing_frame
 from chats.models import Chat, Entry, Status, format_case_number
 from chats.outbox import Outbox
 from chats.redaction import Mask
@@ -95,7 +96,7 @@ def relay_typing(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
     chat = check_may_write(user, with_write_refusal(Chat.objects.filter(public_id=chat_id), user).first())
     if user.role == Role.PROVIDER and chat.status == Status.ACTIVE:  # typing is activity for providers only
         record_activity(user, chat, now=now, outbox=outbox)
-    outbox.chat_frame(chat, {"type": "typing", "sender_role": user.role})
+    outbox.chat_frame(chat, typing_frame(user.role))
 
 
 def record_activity(user: User, chat: Chat, *, now: datetime, outbox: Outbox) -> None:
@@ -119,4 +120,4 @@ def confirm_active(user: User, chat_id: uuid.UUID, *, now: datetime, outbox: Out
 def announce_idle_cleared(chat: Chat, outbox: Outbox) -> None:
     """After a warning, chatter activity clears it: say so, so pages drop their countdown."""
     if chat.idle_steps_done:
-        outbox.chat_frame(chat, {"type": "idle.cleared"})
+        outbox.chat_frame(chat, idle_cleared_frame())

@@ -9,7 +9,7 @@ publish is logged and dropped: clients heal gaps by resuming from the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -17,6 +17,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from chats.frames.events import relay_event
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +29,21 @@ def at_once(callback: Callable[[], None]) -> None:
 
 @dataclass
 class Outbox:
-    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    pending: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     queue_changed: bool = False  # set on commit by queueing.board.publish_queue_changed
     # How an event waits for the commit: Django's on_commit, or `at_once` for a caller that adds
     # events only after its own COMMIT returned (the async message store, chats.message_store).
     on_commit: Callable[[Callable[[], None]], None] = transaction.on_commit
 
-    def add(self, group: str, event: dict[str, Any]) -> None:
+    def add(self, group: str, event: Mapping[str, Any]) -> None:
         """Queue `event` for `group`, deliverable once the current transaction commits."""
         self.on_commit(partial(self.pending.append, (group, event)))
 
-    def frame(self, group: str, frame: dict[str, Any], chat_id: str | None = None) -> None:
+    def frame(self, group: str, frame: Mapping[str, Any], chat_id: str | None = None) -> None:
         """Queue a client frame for every socket in `group` (agents' copies get `chat_id` added)."""
-        event: dict[str, Any] = {"type": "relay.frame", "frame": frame}
-        if chat_id:
-            event["chat_id"] = chat_id
-        self.add(group, event)
+        self.add(group, relay_event(frame, chat_id))
 
-    def chat_frame(self, chat: Any, frame: dict[str, Any]) -> None:
+    def chat_frame(self, chat: Any, frame: Mapping[str, Any]) -> None:
         """Queue a client frame for everyone in a chat: its provider and its agent."""
         self.frame(chat.group, frame, chat_id=str(chat.public_id))
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 
 from accounts.models import User
 from chats.frames import entry_frame
+from chats.frames.shapes import EntryFrame
 from chats.messaging import ChatAccessError
 from chats.models import AGENT_JOINED, Chat, Entry, Status
 
 
-def entries_after(chat: Chat, after: int) -> list[dict[str, Any]]:
+def entries_after(chat: Chat, after: int) -> list[EntryFrame]:
     return [entry_frame(e) for e in chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")]
 
 
@@ -52,7 +52,7 @@ def replay_after(chat: Chat, after: int, *, now: datetime) -> int | None:
     return max(after, floor)
 
 
-def provider_replay(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[dict[str, Any]]:
+def provider_replay(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[EntryFrame]:
     chat = Chat.objects.filter(public_id=chat_id, provider=user).first()
     bound = replay_after(chat, after, now=now) if chat else None
     return entries_after(chat, bound) if chat and bound is not None else []

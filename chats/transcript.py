@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from chats.frames import entry_frame
+from chats.frames import entry_frame, relay_event
+from chats.frames.events import RelayEvent
 from chats.integrity import GENESIS, entry_hash, text_digest
 from chats.models import Chat, Entry, EntryKind, RedactedOriginal, SenderRole
 from chats.outbox import Outbox
@@ -86,9 +87,9 @@ def masked(text: str, kind: str) -> tuple[str, str | None]:
     return (redaction.text, text) if redaction and redaction.changed else (text, None)
 
 
-def entry_event(chat: Chat, entry: Entry) -> tuple[str, dict]:
+def entry_event(chat: Chat, entry: Entry) -> tuple[str, RelayEvent]:
     """The channel-layer event that shows a stored entry to everyone in the chat."""
-    return chat.group, {"type": "relay.frame", "frame": entry_frame(entry), "chat_id": str(chat.public_id)}
+    return chat.group, relay_event(entry_frame(entry), str(chat.public_id))
 
 
 def append_entry(

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.frames import ack_frame
+from chats.frames import ack_frame, released_frame, status_frame, with_chat_id
 from chats.messaging import relay_typing
 from consumers import heads
 from consumers.base import ChatSocket
@@ -73,7 +73,7 @@ class AgentConsumer(ChatSocket):
         if not isinstance(status, str):
             raise FrameError("bad_frame", "'status' must be 'available' or 'away'.")
         presence = await self.db(change_status, self.user, status)
-        await self.send_json({"type": "status", "status": presence.status})
+        await self.send_json(status_frame(presence.status))
 
     async def on_accept(self, frame: dict) -> None:
         await self.db(accept_chat, self.user, self.chat_id_of(frame))
@@ -115,11 +115,11 @@ class AgentConsumer(ChatSocket):
         """Extension: resend a held chat's entries after `after`."""
         chat_id, after = self.chat_id_of(frame), require_seq(frame)
         entries = await database_sync_to_async(agent_replay)(self.user, chat_id, after)
-        await self.send_entries([{**entry, "chat_id": str(chat_id)} for entry in entries])
+        await self.send_entries([with_chat_id(entry, str(chat_id)) for entry in entries])
 
     async def entries_between(self, chat_id: Any, after: int, before: int) -> list[dict]:
         entries = await database_sync_to_async(agent_replay)(self.user, uuid.UUID(str(chat_id)), after)
-        return [{**e, "chat_id": str(chat_id)} for e in entries if e["seq"] < before]
+        return [with_chat_id(e, str(chat_id)) for e in entries if e["seq"] < before]
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -128,7 +128,7 @@ class AgentConsumer(ChatSocket):
         if frame is None:
             return
         if "chat_id" in event:
-            frame = {**frame, "chat_id": event["chat_id"]}
+            frame = with_chat_id(frame, event["chat_id"])
         await self.relay_entry(frame, event.get("chat_id"), event)
         if frame.get("type") == "ended" and "chat_id" in event:
             heads.unfollow(self, event["chat_id"])
@@ -149,7 +149,7 @@ class AgentConsumer(ChatSocket):
         """A chat left this agent (transfer, unanswered offer)."""
         await self.leave(groups.chat_group(event["chat_id"]))
         heads.unfollow(self, event["chat_id"])
-        await self.send_json({"type": "released", "chat_id": event["chat_id"], "reason": event["reason"]})
+        await self.send_json(released_frame(event["chat_id"], event["reason"]))
 
     async def queue_positions(self, event: dict) -> None:
         """Providers' positions: not for consoles."""

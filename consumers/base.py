@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.errors import DomainError
 from accounts.text import unencodable
 from chats import groups, message_store
-from chats.frames import error_frame
+from chats.frames import error_frame, pong_frame
 from chats.messaging import Posted
 from chats.outbox import Outbox
 from consumers import heads, limits
@@ -307,7 +307,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.session_watch.touch()
 
     async def on_ping(self, frame: dict) -> None:
-        await self.send_json({"type": "pong"})
+        await self.send_json(pong_frame())
 
     # --- channel-layer events ---------------------------------------------------------------
 

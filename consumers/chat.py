@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.frames import ack_frame
+from chats.frames import ack_frame, queue_place_frame
 from chats.messaging import ChatAccessError, confirm_active, relay_typing
 from chats.snapshots import provider_replay
 from consumers import heads
@@ -133,7 +133,7 @@ class ChatConsumer(ChatSocket):
         position = (index + 1, event["waits"][index])
         if position != self.position:
             self.position = position
-            await self.send_json({"type": "queue", "position": position[0], "estimated_wait_seconds": position[1]})
+            await self.send_json(queue_place_frame(*position))
 
 
 __all__ = ["ChatConsumer", "FrameError"]

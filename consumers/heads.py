@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from chats import message_store
 from chats.frames import head_frame
+from chats.frames.shapes import HeadFrame
 from chats.models import Chat
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ async def check(reg: Registry) -> int:
     return sum(await asyncio.gather(*sends))  # at once: a slow reader holds up no one else
 
 
-async def tell(socket: Follower, frame: dict[str, Any]) -> bool:
+async def tell(socket: Follower, frame: HeadFrame) -> bool:
     try:
         await asyncio.wait_for(socket.send_json(frame), SEND_TIMEOUT_SECONDS)
     except Exception:  # closing under us (its disconnect forgets it), or too slow: told again later

@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
+from chats.frames import monitor_stopped_frame, with_chat_id
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_uuid
 from queueing.floor import floor_state, open_floor, start_monitor
@@ -104,7 +105,7 @@ class SupervisorConsumer(ChatSocket):
         if chat_id in self.monitoring:
             self.monitoring.discard(chat_id)
             await self.leave(groups.chat_group(chat_id))
-            await self.send_json({"type": "monitor.stopped", "chat_id": chat_id, "reason": reason})
+            await self.send_json(monitor_stopped_frame(chat_id, reason))
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class SupervisorConsumer(ChatSocket):
         if chat_id is not None and chat_id in self.monitoring:
             frame = self.shown(event)
             if frame is not None:
-                await self.send_json({**frame, "chat_id": chat_id})
+                await self.send_json(with_chat_id(frame, chat_id))
                 if frame.get("type") == "ended":
                     await self.stop_monitoring(chat_id, "ended")
         elif event["frame"].get("type") == "queue":

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 
 from accounts.models import User
 from chats import groups
+from chats.frames import queue_list_frame, queue_place_frame, queue_positions_event, waiting_row
+from chats.frames.shapes import QueueListFrame, QueuePlaceFrame, WaitingRow
 from chats.models import Chat, Status, format_case_number
 from chats.outbox import Outbox
 from queueing.models import PresenceStatus
@@ -67,24 +68,24 @@ def estimate_wait(position: int, capacity: Capacity, handle_seconds: float) -> i
     return round((position - capacity.free) * handle_seconds / max(capacity.total, 1))
 
 
-def waiting_list(now: datetime) -> list[dict[str, Any]]:
+def waiting_list(now: datetime) -> list[WaitingRow]:
     rows = Chat.objects.waiting_in_queue_order().values(
         "public_id", "id", "transaction_type", "discharge_within_24h", "queued_at", "requested_at"
     )[:MAX_LISTED]
     return [
-        {
-            "chat_id": str(row["public_id"]),
-            "case_number": format_case_number(row["id"]),
-            "transaction_type": row["transaction_type"],
-            "priority": "discharge_within_24h" if row["discharge_within_24h"] else "normal",
-            "waiting_seconds": max(int((now - row["requested_at"]).total_seconds()), 0),
-        }
+        waiting_row(
+            str(row["public_id"]),
+            format_case_number(row["id"]),
+            row["transaction_type"],
+            row["discharge_within_24h"],
+            max(int((now - row["requested_at"]).total_seconds()), 0),
+        )
         for row in rows
     ]
 
 
-def queue_frame(now: datetime) -> dict[str, Any]:
-    return {"type": "queue", "waiting": waiting_list(now)}
+def queue_frame(now: datetime) -> QueueListFrame:
+    return queue_list_frame(waiting_list(now))
 
 
 def position_of(chat: Chat) -> int:
@@ -97,10 +98,10 @@ def position_of(chat: Chat) -> int:
     return ahead.count() + 1
 
 
-def provider_queue_frame(chat: Chat, now: datetime) -> dict[str, Any]:
+def provider_queue_frame(chat: Chat, now: datetime) -> QueuePlaceFrame:
     position = position_of(chat)
     wait = estimate_wait(position, available_capacity(now), mean_handle_seconds())
-    return {"type": "queue", "position": position, "estimated_wait_seconds": wait}
+    return queue_place_frame(position, wait)
 
 
 def publish_queue_changed(*, now: datetime, outbox: Outbox) -> None:
@@ -117,4 +118,4 @@ def add_queue_snapshot(*, now: datetime, outbox: Outbox) -> None:
     capacity, handle = available_capacity(now), mean_handle_seconds()
     waits = [estimate_wait(i + 1, capacity, handle) for i in range(len(order))]
     outbox.frame(groups.AGENTS, queue_frame(now))
-    outbox.add(groups.QUEUE_WATCHERS, {"type": "queue.positions", "order": [u.hex for u in order], "waits": waits})
+    outbox.add(groups.QUEUE_WATCHERS, queue_positions_event([u.hex for u in order], waits))

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from chats import groups
+from chats.frames import notice_frame
+from chats.frames.shapes import NoticeFrame
 from chats.hours import Schedule
 from chats.models import Chat, Status
 from chats.outbox import Outbox
@@ -19,16 +21,15 @@ from queueing.models import ClosingNotice
 LOOKBACK = timedelta(days=8)  # longer than any closed stretch we announce (a week plus a holiday)
 
 
-def closing_frame(schedule: Schedule, now: datetime) -> dict:
+def closing_frame(schedule: Schedule, now: datetime) -> NoticeFrame:
     next_open = schedule.next_open(now)
     when = next_open.strftime("%A at %-I:%M %p %Z") if next_open else "later"
-    return {
-        "type": "notice",
-        "code": "closed_for_new_chats",
-        "message": f"Chat is now closed for new requests (it opens again {when}). "
+    return notice_frame(
+        "closed_for_new_chats",
+        f"Chat is now closed for new requests (it opens again {when}). "
         "You keep your place in the queue and an agent will still answer you.",
-        "next_open": next_open.isoformat() if next_open else None,
-    }
+        next_open.isoformat() if next_open else None,
+    )
 
 
 def last_closing(schedule: Schedule, now: datetime) -> datetime | None:

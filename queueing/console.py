@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from accounts.models import User
-from chats.frames import chat_summary
+from chats.frames import agent_state_frame, chat_detail
+from chats.frames import assigned_frame as build_assigned
+from chats.frames.shapes import AgentStateFrame, AssignedFrame, ChatDetail, EntryFrame
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
@@ -27,32 +28,28 @@ def served_chat(agent: User, chat_id: uuid.UUID) -> Chat | None:
     )
 
 
-def chat_with_entries(chat: Chat, after: int = 0) -> dict[str, Any]:
-    return {**chat_summary(chat), "entries": entries_after(chat, after)}
+def chat_with_entries(chat: Chat, after: int = 0) -> ChatDetail:
+    return chat_detail(chat, entries_after(chat, after))
 
 
-def agent_state(agent: User, *, now: datetime) -> dict[str, Any]:
+def agent_state(agent: User, *, now: datetime) -> AgentStateFrame:
     presence = heartbeat(agent, now=now)
     chats = (
         Chat.objects.active_for_agent(agent.pk)
         .select_related("provider", "agency", "location", "agent")
         .order_by("offered_at")
     )
-    return {
-        "type": "agent.state",
-        "status": presence.status,
-        "capacity": capacity_of(agent),
-        "chats": [chat_with_entries(chat) for chat in chats],
-        "queue": waiting_list(now),
-    }
+    return agent_state_frame(
+        presence.status, capacity_of(agent), [chat_with_entries(chat) for chat in chats], waiting_list(now)
+    )
 
 
-def assigned_frame(agent: User, chat_id: uuid.UUID) -> dict[str, Any] | None:
+def assigned_frame(agent: User, chat_id: uuid.UUID) -> AssignedFrame | None:
     chat = served_chat(agent, chat_id)
-    return {"type": "assigned", "chat": chat_with_entries(chat)} if chat else None
+    return build_assigned(chat_with_entries(chat)) if chat else None
 
 
-def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[dict[str, Any]]:
+def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[EntryFrame]:
     """Entries after `after` of a chat this agent serves or served (ended chats too: nothing missed)."""
     chat = Chat.objects.filter(public_id=chat_id).first()
     if chat is None or not (chat.agent_id == agent.pk or served_by(chat, agent)):

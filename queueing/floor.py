@@ -13,7 +13,8 @@ from typing import Any
 from django.db.models import Count, Q
 
 from accounts.models import STAFF_ROLES, User
-from chats.frames import iso
+from chats.frames import floor_state_frame, idle_warnings_of, iso, monitor_started_frame, priority_of
+from chats.frames.shapes import FloorStateFrame, MonitorStartedFrame
 from chats.models import Chat, Status
 from queueing.board import waiting_list
 from queueing.console import chat_with_entries
@@ -62,7 +63,7 @@ def active_rows(now: datetime) -> list[dict[str, Any]]:
             "chat_id": str(chat.public_id),
             "case_number": chat.case_number,
             "transaction_type": chat.transaction_type,
-            "priority": "discharge_within_24h" if chat.discharge_within_24h else "normal",
+            "priority": priority_of(chat.discharge_within_24h),
             "agent": chat.agent.username if chat.agent else None,
             "answered": chat.answered_at is not None,
             "waited_seconds": int((chat.first_accepted_at - chat.requested_at).total_seconds())
@@ -71,25 +72,19 @@ def active_rows(now: datetime) -> list[dict[str, Any]]:
             "active_seconds": max(int((now - chat.first_accepted_at).total_seconds()), 0)
             if chat.first_accepted_at
             else 0,
-            "idle_warnings": min(chat.idle_steps_done, 2),
+            "idle_warnings": idle_warnings_of(chat),
             "transfers": chat.transfer_count,
         }
         for chat in chats
     ]
 
 
-def floor_state(*, now: datetime) -> dict[str, Any]:
+def floor_state(*, now: datetime) -> FloorStateFrame:
     """The `floor.state` frame: the whole floor as of `now`."""
-    return {
-        "type": "floor.state",
-        "at": iso(now),
-        "waiting": waiting_list(now),
-        "agents": agent_rows(now),
-        "active": active_rows(now),
-    }
+    return floor_state_frame(now, waiting_list(now), agent_rows(now), active_rows(now))
 
 
-def open_floor(who: Requester, *, now: datetime) -> dict[str, Any]:
+def open_floor(who: Requester, *, now: datetime) -> FloorStateFrame:
     """A supervisor opens the floor (audited); TranscriptAccessError (audited) for anyone else."""
     if not who.user.is_supervisor:
         who.record(AccessAction.FLOOR, now=now, status=4403)
@@ -98,7 +93,7 @@ def open_floor(who: Requester, *, now: datetime) -> dict[str, Any]:
     return floor_state(now=now)
 
 
-def start_monitor(who: Requester, chat_id: uuid.UUID, *, now: datetime) -> dict[str, Any]:
+def start_monitor(who: Requester, chat_id: uuid.UUID, *, now: datetime) -> MonitorStartedFrame:
     """Silent monitor: the active chat with its whole transcript so far, the access audited."""
     chat = Chat.objects.select_related("provider", "agency", "location", "agent").filter(public_id=chat_id).first()
     if chat is None or not who.user.is_supervisor:
@@ -108,4 +103,4 @@ def start_monitor(who: Requester, chat_id: uuid.UUID, *, now: datetime) -> dict[
         who.record(AccessAction.MONITOR, now=now, status=409, chat=chat)
         raise TranscriptAccessError(409, "not_active", f"Chat {chat.case_number} is not active; read its transcript.")
     who.record(AccessAction.MONITOR, now=now, status=200, chat=chat)
-    return {"type": "monitor.started", "chat": chat_with_entries(chat)}
+    return monitor_started_frame(chat_with_entries(chat))

@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.models import Role, User
 from chats import groups
 from chats.ending import end_chat
+from chats.frames import agent_left_frame, agent_released_event
 from chats.messaging import ChatAccessError, check_may_write
 from chats.models import Chat, CloseReason, Disposition, Status
 from chats.outbox import Outbox
@@ -30,9 +31,7 @@ def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
 
 
 def release(chat: Chat, agent: User, reason: str, outbox: Outbox) -> None:
-    outbox.add(
-        groups.user_group(agent.pk), {"type": "agent.released", "chat_id": str(chat.public_id), "reason": reason}
-    )
+    outbox.add(groups.user_group(agent.pk), agent_released_event(str(chat.public_id), reason))
 
 
 def check_target(username: str, agent: User, *, now: datetime, supervisors_only: bool) -> tuple[User, AgentPresence]:
@@ -78,7 +77,7 @@ def transfer(
             put_back_in_queue(chat, queued_at=chat.requested_at)  # back to its original place
             text = f"{agent.display_name} returned the chat to the queue"
             append_event(chat, "transferred", text, now=now, outbox=outbox, actor=agent)
-            outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "transferred"})
+            outbox.chat_frame(chat, agent_left_frame(agent.display_name, "transferred"))
         else:
             target_user, presence = target
             verb = "escalated the chat to" if escalate else "transferred the chat to"

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 
 from chats.ending import end_chat
+from chats.frames import idle_warning_frame
 from chats.models import Chat, CloseReason, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
@@ -45,7 +46,7 @@ def fire_step(chat: Chat, step: int, thresholds: list[int], *, now: datetime, ou
         now=now,
         outbox=outbox,
     )
-    outbox.chat_frame(chat, {"type": "idle.warning", "number": step, "seconds_left": seconds_left})
+    outbox.chat_frame(chat, idle_warning_frame(step, seconds_left))
 
 
 def sweep_idle(*, now: datetime, outbox: Outbox) -> int:

@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from accounts.errors import DomainError
 from accounts.models import User
 from chats import groups
+from chats.frames import agent_assigned_event, agent_joined_frame, agent_left_frame, agent_released_event
 from chats.models import AGENT_JOINED, Chat, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat, lock_existing_chat
@@ -68,8 +69,8 @@ def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, o
     presence.last_assigned_at = now
     presence.save(update_fields=["last_assigned_at"])
     append_event(chat, AGENT_JOINED, f"{agent.display_name} joined the chat", now=now, outbox=outbox, actor=agent)
-    outbox.chat_frame(chat, {"type": "agent.joined", "name": agent.display_name})
-    outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
+    outbox.chat_frame(chat, agent_joined_frame(agent.display_name))
+    outbox.add(groups.user_group(agent.pk), agent_assigned_event(str(chat.public_id)))
 
 
 def take_waiting(chat_pk: int, agent: User, *, now: datetime) -> bool:
@@ -99,7 +100,7 @@ def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
         if chat.status == Status.ACTIVE:  # an offer made to this agent: answering it
             if chat.answered_at is None:
                 Chat.objects.filter(pk=chat.pk).update(answered_at=now)
-            outbox.add(groups.user_group(agent.pk), {"type": "agent.assigned", "chat_id": str(chat.public_id)})
+            outbox.add(groups.user_group(agent.pk), agent_assigned_event(str(chat.public_id)))
             return chat
         check_room(agent)
         if not take_waiting(chat.pk, agent, now=now):
@@ -192,11 +193,8 @@ def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
             put_back_in_queue(chat, queued_at=front_of_queue(chat))
             text = f"{agent.display_name} did not answer; the chat went back to the front of the queue"
             append_event(chat, "offer_returned", text, now=now, outbox=outbox)
-            outbox.chat_frame(chat, {"type": "agent.left", "name": agent.display_name, "reason": "unanswered"})
-            outbox.add(
-                groups.user_group(agent.pk),
-                {"type": "agent.released", "chat_id": str(chat.public_id), "reason": "unanswered"},
-            )
+            outbox.chat_frame(chat, agent_left_frame(agent.display_name, "unanswered"))
+            outbox.add(groups.user_group(agent.pk), agent_released_event(str(chat.public_id), "unanswered"))
             publish_queue_changed(now=now, outbox=outbox)
             returned += 1
         mark_away(agent.pk, now=now, reason="offer_unanswered")  # its own transaction: locks stay presence→chat

@@ -1,7 +1,8 @@
 """Each process's timer loop: idle ladders, unanswered offers, lost consoles, and routing.
 
-Daphne has no ASGI lifespan, so the loop starts lazily on the first connection or request a
-process serves (`ensure_started`); `manage.py run_timers` runs it as a process of its own too.
+The server runs without ASGI lifespan (`chatserver/serve.py` turns Uvicorn's off; Daphne has
+none), so the loop starts lazily on the first connection or request a process serves
+(`ensure_started`); `manage.py run_timers` runs it as a process of its own too.
 Every step is safe to run in any number of processes at once (see queueing.idle and routing).
 """
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from accounts.models import User
-from chats.frames import ended_frame
+from chats.frames import chat_state_frame, ended_frame
+from chats.frames.shapes import QueuePlaceFrame
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
 from chats.snapshots import access_provider_chat, entries_after, replay_after
@@ -27,7 +29,7 @@ def idle_seconds_left(chat: Chat, now: datetime) -> int | None:
     return max(0, round(ladder()[-1] - (now - chat.idle_since).total_seconds()))
 
 
-def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[dict[str, Any]]:
+def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: datetime) -> list[Mapping[str, Any]]:
     """chat.state, every entry after `after`, and while waiting the queue place: in send order.
 
     An ended chat still shows what the provider missed, then its `ended` frame: the caller closes
@@ -35,20 +37,9 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
     """
     chat = access_provider_chat(user, chat_id)
     queue = provider_queue_frame(chat, now) if chat.status == Status.WAITING else None
-    state = {
-        "type": "chat.state",
-        "chat_id": str(chat.public_id),
-        "case_number": chat.case_number,
-        "status": chat.status,
-        "position": queue["position"] if queue else None,
-        "estimated_wait_seconds": queue["estimated_wait_seconds"] if queue else None,
-        "agent": chat.agent.display_name if chat.agent else None,
-        "last_seq": chat.last_seq,
-        "idle_warnings": min(chat.idle_steps_done, 2),
-        "idle_seconds_left": idle_seconds_left(chat, now),
-    }
+    state = chat_state_frame(chat, queue, idle_seconds_left(chat, now))
     bound = replay_after(chat, after, now=now)  # an ended chat: only its last moments, shortly after
-    frames = [state, *(entries_after(chat, bound) if bound is not None else [])]
+    frames: list[Mapping[str, Any]] = [state, *(entries_after(chat, bound) if bound is not None else [])]
     if chat.status == Status.ENDED:
         frames.append(ended_frame(chat))
     if queue:
@@ -59,7 +50,7 @@ def provider_snapshot(user: User, chat_id: uuid.UUID, after: int, *, now: dateti
     return frames
 
 
-def provider_queue_place(user: User, chat_id: uuid.UUID, *, now: datetime) -> dict[str, Any] | None:
+def provider_queue_place(user: User, chat_id: uuid.UUID, *, now: datetime) -> QueuePlaceFrame | None:
     """The `queue` frame for a provider's chat while it waits (it just came back to the queue)."""
     chat = Chat.objects.filter(public_id=chat_id, provider=user, status=Status.WAITING).first()
     return provider_queue_frame(chat, now) if chat is not None else None
@@ -67,7 +58,7 @@ def provider_queue_place(user: User, chat_id: uuid.UUID, *, now: datetime) -> di
 
 def open_provider_socket(
     user: User, chat_id: uuid.UUID, after: int, *, now: datetime, ip: str | None
-) -> list[dict[str, Any]]:
+) -> list[Mapping[str, Any]]:
     """The provider's first frames; refusals audited; ChatAccessError('throttled') when sweeping."""
     if too_many_denials(user, now=now):
         record_access(user, AccessAction.CHAT_SOCKET, now=now, allowed=False, status=THROTTLED, ip=ip)

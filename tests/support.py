@@ -1,5 +1,6 @@
 """Helpers shared by the tests and the benchmarks (`bench/` imports this module too): a free TCP
-port and a private redis-server. Plain Python, no Django, so a benchmark can import it."""
+port, a private redis-server, and starting/stopping a server process (the browser and IdP tests'
+servers). Plain Python, no Django, so a benchmark can import it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -55,3 +58,37 @@ class RedisServer:
     def version(self) -> str:
         out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
         return out.split("v=")[1].split()[0] if "v=" in out else out.strip()
+
+
+def log_tail(path: Path, n: int = 3000) -> str:
+    with suppress(OSError):
+        return path.read_text()[-n:]
+    return ""
+
+
+def start_server(
+    args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, ready_url: str, what: str, timeout: float = 40
+) -> subprocess.Popen:
+    """Start a server process (its own session, its output in `log_path`); return once `ready_url`
+    answers 2xx. Raises with the log's tail if it exits first or stays silent for `timeout` s."""
+    with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log_tail(log_path)}")
+        with suppress(Exception), urllib.request.urlopen(ready_url, timeout=2):  # noqa: S310 - our own 127.0.0.1
+            return proc
+        time.sleep(0.25)
+    stop_server(proc)
+    raise RuntimeError(f"{what} did not answer {ready_url}: {log_tail(log_path)}")
+
+
+def stop_server(proc: subprocess.Popen | None) -> None:
+    """SIGTERM, up to 10 s to exit, then SIGKILL."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+        if proc.poll() is None:
+            proc.kill()

@@ -11,18 +11,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.faults.harness import PgDatabase
-from tests.support import free_port
+from tests.support import free_port, log_tail, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Browser-Pass-2026!"
@@ -100,37 +97,22 @@ class LiveServer:
         return username
 
     def start(self) -> LiveServer:
-        log = open(self.workdir / "server.log", "w")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
+        self.proc = start_server(
             # the production server, as the Procfile runs it (its access log off, ours on)
             [sys.executable, "-m", self.module, "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log_path=self.workdir / "server.log",
+            ready_url=self.url + "/healthz",
+            what="server",
         )
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + self.log_tail())
-            with suppress(Exception), urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
-                return self
-            time.sleep(0.25)
-        raise RuntimeError("server did not answer /healthz: " + self.log_tail())
+        return self
 
     def log_tail(self) -> str:
-        with suppress(OSError):
-            return (self.workdir / "server.log").read_text()[-3000:]
-        return ""
+        return log_tail(self.workdir / "server.log")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            with suppress(subprocess.TimeoutExpired):
-                self.proc.wait(10)
-            if self.proc.poll() is None:
-                self.proc.kill()
+        stop_server(self.proc)
 
 
 @pytest.fixture(scope="module")

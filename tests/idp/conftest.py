@@ -15,10 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from tests.browser.conftest import ROOT, LiveServer, Problems, free_port
+from tests.support import start_server, stop_server
 
 IDP_PASSWORD = "Idp-Pass-2026!"
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -109,31 +108,18 @@ class TestIdP:
             for client_id, secret in CLIENT_SECRETS.items()
         ]
         self.django("idp_setup", json.dumps({"password": IDP_PASSWORD, "users": USERS, "clients": clients}))
-        log = open(self.dir / "idp.log", "w")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
+        self.proc = start_server(
             [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
             cwd=ROOT,
             env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log_path=self.dir / "idp.log",
+            ready_url=self.issuer + "/.well-known/jwks.json",
+            what="idp",
         )
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("idp exited: " + (self.dir / "idp.log").read_text()[-3000:])
-            with suppress(Exception), urllib.request.urlopen(self.issuer + "/.well-known/jwks.json", timeout=2):  # noqa: S310
-                return self
-            time.sleep(0.25)
-        raise RuntimeError("idp did not answer")
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            with suppress(subprocess.TimeoutExpired):
-                self.proc.wait(10)
-            if self.proc.poll() is None:
-                self.proc.kill()
+        stop_server(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def set_claims(self, claims: dict[str, dict]) -> None:

@@ -1,12 +1,20 @@
-"""The wire format (CONTRACT.md): every frame the server sends is built here."""
+"""Frames of a chat's stored entries: messages, events, files, and the sender's ack."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Chat, Entry, EntryKind
+from chats.frames.shapes import (
+    AckFrame,
+    AttachmentEventFrame,
+    AttachmentJson,
+    AttachmentStatusFrame,
+    EntryFrame,
+    EventFrame,
+    MessageFrame,
+)
+from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -14,43 +22,58 @@ def iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
-def entry_frame(entry: Entry) -> dict[str, Any]:
+def entry_frame(entry: Entry) -> EntryFrame:
     """A stored entry as sent live and on replay: messages as `message`, the rest (files too) as `event`."""
     if entry.kind == EntryKind.ATTACHMENT:
         return attachment_frame(entry)
-    frame: dict[str, Any] = {
-        "type": "message" if entry.kind == EntryKind.MESSAGE else "event",
+    if entry.kind == EntryKind.MESSAGE:
+        return message_frame(entry)
+    return event_frame(entry)
+
+
+def message_frame(entry: Entry) -> MessageFrame:
+    return {
+        "type": "message",
         "seq": entry.seq,
         "sender_role": entry.sender_role,
         "sender": entry.sender_name,
         "text": entry.text,
         "at": iso(entry.at),
+        "client_id": str(entry.client_id) if entry.client_id else None,
     }
-    if entry.kind == EntryKind.MESSAGE:
-        frame["client_id"] = str(entry.client_id) if entry.client_id else None
-    else:
-        frame["event"] = entry.event
-    return frame
 
 
-def ack_frame(entry: Entry, masked: Sequence[Mask], chat_id: str | None = None) -> dict[str, Any]:
+def event_frame(entry: Entry) -> EventFrame:
+    return {
+        "type": "event",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "event": entry.event,
+    }
+
+
+def ack_frame(entry: Entry, masked: Sequence[Mask], chat_id: str | None = None) -> AckFrame:
     """The sender's receipt for a stored message (the agent socket names the chat).
 
     When masking changed the stored text it also carries that text and what was masked, so the
     sender's screen shows what the other side and the transcript hold; otherwise neither key.
     A resend of the same client_id is answered with the same frame.
     """
-    frame: dict[str, Any] = {"type": "ack"}
+    frame: AckFrame = {"type": "ack"}  # type: ignore[typeddict-item]  # keys added in wire order
     if chat_id is not None:
         frame["chat_id"] = chat_id
-    frame |= {"client_id": str(entry.client_id), "seq": entry.seq}
+    frame["client_id"] = str(entry.client_id)
+    frame["seq"] = entry.seq
     if masked:
         frame["text"] = entry.text
         frame["masked"] = [{"kind": mask.kind, "last4": mask.last4} for mask in masked]
     return frame
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
+def attachment_json(attachment: Attachment) -> AttachmentJson:
     """A file as clients see it; `status` "checking" = being checked, not downloadable yet."""
     return {
         "id": str(attachment.public_id),
@@ -83,7 +106,7 @@ def attachment_text(entry: Entry, attachment: Attachment | None) -> str:
     return f"{who} attached {attachment.name} ({kind}, {size_text(attachment.size)})."
 
 
-def attachment_frame(entry: Entry) -> dict[str, Any]:
+def attachment_frame(entry: Entry) -> AttachmentEventFrame:
     """An `event` frame with `"event": "attachment"` and the file (docs/attachments.md).
 
     An event, not a new frame type, so every page already shows it (its `text`) and counts its
@@ -102,9 +125,9 @@ def attachment_frame(entry: Entry) -> dict[str, Any]:
     }
 
 
-def attachment_status_frame(attachment: Attachment, seq: int, message: str = "") -> dict[str, Any]:
+def attachment_status_frame(attachment: Attachment, seq: int, message: str = "") -> AttachmentStatusFrame:
     """A file's check finished: `status` is now "clean" or "rejected" (then `message` says why)."""
-    frame: dict[str, Any] = {
+    frame: AttachmentStatusFrame = {
         "type": "attachment.status",
         "seq": seq,
         "attachment_id": str(attachment.public_id),
@@ -113,44 +136,3 @@ def attachment_status_frame(attachment: Attachment, seq: int, message: str = "")
     if message:
         frame["message"] = message
     return frame
-
-
-def chat_summary(chat: Chat) -> dict[str, Any]:
-    """What an agent sees of a chat: the context they need to serve it."""
-    return {
-        "chat_id": str(chat.public_id),
-        "case_number": chat.case_number,
-        "status": chat.status,
-        "transaction_type": chat.transaction_type,
-        "priority": "discharge_within_24h" if chat.discharge_within_24h else "normal",
-        "patient": {
-            "member_id": chat.member_id,
-            "first_name": chat.patient_first_name,
-            "last_name": chat.patient_last_name,
-            "dob": chat.patient_dob.isoformat(),
-        },
-        "provider": chat.provider.display_name,
-        "agency": chat.agency.name,
-        "location": {"code": chat.location.code, "name": chat.location.name, "active": chat.location.active},
-        "reference": chat.reference,
-        "discharge_within_24h": chat.discharge_within_24h,
-        "question": chat.question,
-        "requested_at": iso(chat.requested_at),
-        "agent": chat.agent.display_name if chat.agent else None,
-        "answered": chat.answered_at is not None,
-        "idle_warnings": min(chat.idle_steps_done, 2),
-        "last_seq": chat.last_seq,
-    }
-
-
-def ended_frame(chat: Chat) -> dict[str, Any]:
-    return {"type": "ended", "reason": chat.close_reason, "case_number": chat.case_number}
-
-
-def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, **extra}
-
-
-def head_frame(chat_id: Any, seq: int) -> dict[str, Any]:
-    """A chat's stored head, to a socket that is behind it (consumers/heads.py); the client syncs."""
-    return {"type": "head", "chat_id": str(chat_id), "seq": seq}
