@@ -28,7 +28,7 @@ from accounts.oidc_models import OidcIdentity, OidcSession
 from accounts.sessions import user_group
 
 LOCATION_CODE = re.compile(r"^[A-Za-z0-9-]{1,20}$")
-OPEN_CHAT_STATUSES = ("waiting", "active")  # chats.models.OPEN_STATUSES (accounts sits below chats)
+OPEN_CHAT_STATUSES = ("held", "waiting", "active")  # chats.models.OPEN_STATUSES (accounts sits below chats)
 CHATS_REVOKED = "chats.revoked"  # channel-layer event: close these chats' provider sockets (4403)
 
 

@@ -7,6 +7,7 @@ The database is the only truth: every message and event is an Entry with a gaple
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -27,12 +28,13 @@ class TransactionType(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    HELD = "held", "Message left"  # after hours: not in the queue until the next opening (queueing.left_messages)
     WAITING = "waiting", "Waiting"
     ACTIVE = "active", "Active"
     ENDED = "ended", "Ended"
 
 
-OPEN_STATUSES = (Status.WAITING, Status.ACTIVE)
+OPEN_STATUSES = (Status.HELD, Status.WAITING, Status.ACTIVE)
 AGENT_JOINED = "agent_joined"  # the transcript event that makes someone the chat's agent (they served it)
 
 
@@ -58,6 +60,17 @@ class ChatQuerySet(models.QuerySet["Chat"]):
 
     def active_for_agent(self, agent_id: int) -> ChatQuerySet:
         return self.filter(status=Status.ACTIVE, agent_id=agent_id)
+
+    def holding_slot(self, agent_id: int, *, now: datetime) -> ChatQuerySet:
+        """The chats that take one of the agent's capacity slots: active ones and those in wrap-up."""
+        return self.filter(slot_taken(now), agent_id=agent_id)
+
+
+def slot_taken(now: datetime, prefix: str = "") -> Q:
+    """A chat takes its agent's slot while active or in wrap-up; `prefix` for a related lookup."""
+    return Q(**{f"{prefix}status": Status.ACTIVE}) | Q(
+        **{f"{prefix}status": Status.ENDED, f"{prefix}wrapup_until__gt": now}
+    )
 
 
 class Chat(models.Model):
@@ -89,6 +102,10 @@ class Chat(models.Model):
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
     transfer_count = models.PositiveSmallIntegerField(default=0)
+    # Wrap-up: after the end, the agent's slot stays taken until `wrapup_until` (queueing.wrapup).
+    wrapup_until = models.DateTimeField(null=True, blank=True, help_text="End of the agent's wrap-up after the chat")
+    wrapup_extended = models.BooleanField(default=False)
+    wrapup_note = models.TextField(blank=True, help_text="The agent's optional wrap-up note")
     returned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -101,6 +118,16 @@ class Chat(models.Model):
     # Idle ladder: the chatter's idle clock and how many steps of it have fired.
     idle_since = models.DateTimeField(null=True, blank=True)
     idle_steps_done = models.PositiveSmallIntegerField(default=0)
+
+    # Leave a message (after hours, or a long wait): the provider need not be online for the answer.
+    message_left_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the provider left this chat as a message (its requested_at is when it entered the queue)",
+    )
+    provider_seen_seq = models.PositiveIntegerField(
+        default=0, help_text="The last seq the provider's page was shown: agents' messages after it are unread"
+    )
 
     last_seq = models.PositiveIntegerField(default=0)
     head_hash = models.CharField(max_length=64, blank=True)
@@ -117,7 +144,7 @@ class Chat(models.Model):
             models.UniqueConstraint(
                 F("provider"),
                 Upper("member_id"),
-                condition=Q(status__in=["waiting", "active"]),
+                condition=Q(status__in=["held", "waiting", "active"]),
                 name="one_open_chat_per_patient_any_case",
             )
         ]
@@ -163,6 +190,14 @@ class EntryKind(models.TextChoices):
     MESSAGE = "message", "Message"
     EVENT = "event", "Event"
     ATTACHMENT = "attachment", "Attachment"  # a file; its row is Entry.attachment (chats.attachments)
+    # Internal entries (docs/record.md): part of the case record and its hash chain, shown to staff
+    # only, never to the provider (chats.frames.for_provider is the one filter).
+    NOTE = "note", "Internal note"  # written by the chat's agent or a supervisor
+    WHISPER = "whisper", "Supervisor whisper"  # a supervisor to the agent, in whisper mode
+    INTERNAL_EVENT = "internal", "Internal event"  # e.g. a supervisor started whispering
+
+
+INTERNAL_KINDS = frozenset({EntryKind.NOTE, EntryKind.WHISPER, EntryKind.INTERNAL_EVENT})
 
 
 class SenderRole(models.TextChoices):

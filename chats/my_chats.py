@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from accounts.models import User
-from chats.models import OPEN_STATUSES, Chat, Status, TransactionType, parse_case_number
+from chats.models import (
+    INTERNAL_KINDS,
+    OPEN_STATUSES,
+    Chat,
+    Entry,
+    EntryKind,
+    SenderRole,
+    Status,
+    TransactionType,
+    parse_case_number,
+)
 
 STATUS_FILTERS = {"open": OPEN_STATUSES, "ended": (Status.ENDED,), "all": tuple(Status.values)}
 MAX_LISTED = 200  # newest first; a provider with more finds older ones by case number or patient
@@ -34,10 +44,25 @@ def provider_chats(provider: User, *, status: str = "open", query: str = "") -> 
         chats = chats.filter(matching(query))
     rows = (
         chats.select_related("agent", "location")
-        .annotate(last_activity=Max("entries__at"))
+        .annotate(
+            last_activity=Max("entries__at", filter=~Q(entries__kind__in=INTERNAL_KINDS)),  # notes: not activity
+            answer_unseen=unseen_answer(),
+        )
         .order_by("-requested_at", "-id")[:MAX_LISTED]
     )
     return [row_of(chat) for chat in rows]
+
+
+def unseen_answer() -> Exists:
+    """An agent's (or supervisor's) message after what the provider's page was last shown."""
+    return Exists(
+        Entry.objects.filter(
+            chat=OuterRef("pk"),
+            kind=EntryKind.MESSAGE,
+            sender_role__in=[SenderRole.AGENT, SenderRole.SUPERVISOR],
+            seq__gt=OuterRef("provider_seen_seq"),
+        )
+    )
 
 
 def matching(query: str) -> Q:
@@ -67,4 +92,8 @@ def row_of(chat: Chat) -> dict[str, Any]:
         "agent": chat.agent.display_name if chat.agent else None,
         "requested_at": chat.requested_at.isoformat(),
         "last_activity": last.isoformat(),
+        "left_message": chat.message_left_at is not None,
+        "message_left_at": chat.message_left_at.isoformat() if chat.message_left_at else None,
+        # a left message's answer the provider has not seen yet: the portal-style notice (no PHI in it)
+        "unread": chat.message_left_at is not None and bool(getattr(chat, "answer_unseen", False)),
     }

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Location, User
 from accounts.text import text_problem
 from chats.hours import Schedule
-from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, TransactionType
+from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, Status, TransactionType
 from chats.outbox import Outbox
 from chats.redaction import redact
 from chats.same_patient import PatientMismatch, ask_again
@@ -101,11 +101,15 @@ def check_patient(raw: object, today: date) -> tuple[str, str, str, date]:
     return member_id, first, last, dob
 
 
-def check_chat_request(provider: User, body: object, *, now: datetime, schedule: Schedule) -> ChatRequest:
-    """Validate a request body against the rules; raise ChatRequestError with the first problem."""
+def check_chat_request(
+    provider: User, body: object, *, now: datetime, schedule: Schedule, closed_ok: bool = False
+) -> ChatRequest:
+    """Validate a request body against the rules; raise ChatRequestError with the first problem.
+
+    `closed_ok`: a message left after hours (queueing.left_messages) obeys every rule but the hours."""
     if not provider.may_chat_as_provider:
         raise ChatRequestError(403, "forbidden", "Only providers signed in from the portal or SMS can chat.")
-    if not schedule.is_open(now):
+    if not closed_ok and not schedule.is_open(now):
         next_open = schedule.next_open(now)
         raise ChatRequestError(
             503,
@@ -194,9 +198,21 @@ def check_open_chats(provider: User, member_id: str) -> None:
         )
 
 
-def open_chat(provider: User, request: ChatRequest, *, now: datetime, outbox: Outbox) -> tuple[Chat, bool]:
-    """The provider's open chat about this member id, or a new one. (chat, created)."""
+def open_chat(
+    provider: User,
+    request: ChatRequest,
+    *,
+    now: datetime,
+    outbox: Outbox,
+    status: str = Status.WAITING,
+    message_left_at: datetime | None = None,
+) -> tuple[Chat, bool]:
+    """The provider's open chat about this member id, or a new one. (chat, created).
+
+    A left message is new with `message_left_at` set, `held` (after hours) or `waiting`."""
     chat = Chat(
+        status=status,
+        message_left_at=message_left_at,
         provider=provider,
         agency=provider.agency,
         location=request.location,

@@ -8,14 +8,18 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from accounts.models import User
-from chats.frames import entry_frame
+from chats.frames import entry_frame, for_provider
 from chats.frames.shapes import EntryFrame
 from chats.messaging import ChatAccessError
 from chats.models import AGENT_JOINED, Chat, Entry, Status
 
 
-def entries_after(chat: Chat, after: int) -> list[EntryFrame]:
-    return [entry_frame(e) for e in chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")]
+def entries_after(chat: Chat, after: int, *, staff: bool = False) -> list[EntryFrame]:
+    """The chat's entries after `after` as frames: as staff see them with `staff`, else as the
+    provider does (internal entries only as `skip`; chats.frames.for_provider)."""
+    entries = chat.entries.filter(seq__gt=after).select_related("attachment").order_by("seq")
+    frames = [entry_frame(e) for e in entries]
+    return frames if staff else [for_provider(f) for f in frames]
 
 
 def access_provider_chat(user: User, chat_id: uuid.UUID) -> Chat:
@@ -41,9 +45,13 @@ def replay_after(chat: Chat, after: int, *, now: datetime) -> int | None:
     Once it has ended (FAQ 28: transcript copies go through the service center, the HTTP API says
     403), a reconnecting socket gets only what it missed at the very end: nothing more than
     CHAT_ENDED_REPLAY_SECONDS after the end (None), and nothing stored earlier than that long
-    before the end, whatever `after` it sends."""
+    before the end, whatever `after` it sends. A left message (queueing.left_messages) whose answer
+    the provider has not been shown yet is the exception: they were not there, so it is shown whole,
+    once (`mark_seen` then records it)."""
     if chat.status != Status.ENDED:
         return after
+    if chat.message_left_at is not None and chat.provider_seen_seq < chat.last_seq:
+        return after  # a left message answered while the provider was away: shown to them once, whole
     window = timedelta(seconds=settings.CHAT_ENDED_REPLAY_SECONDS)
     if chat.closed_at is None or now - chat.closed_at > window:
         return None
@@ -56,3 +64,8 @@ def provider_replay(user: User, chat_id: uuid.UUID, after: int, *, now: datetime
     chat = Chat.objects.filter(public_id=chat_id, provider=user).first()
     bound = replay_after(chat, after, now=now) if chat else None
     return entries_after(chat, bound) if chat and bound is not None else []
+
+
+def mark_seen(chat_id: uuid.UUID, seq: int) -> None:
+    """The provider's page was shown the chat up to `seq` (agents' messages after it are unread)."""
+    Chat.objects.filter(public_id=chat_id, provider_seen_seq__lt=seq).update(provider_seen_seq=seq)

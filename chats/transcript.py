@@ -19,6 +19,8 @@ from chats.models import Chat, Entry, EntryKind, RedactedOriginal, SenderRole
 from chats.outbox import Outbox
 from chats.redaction import redact
 
+MASKED_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.NOTE, EntryKind.WHISPER})  # what people type
+
 
 def lock_chat(**lookup: object) -> Chat | None:
     """The chat row, locked for this transaction."""
@@ -83,7 +85,7 @@ def new_entry(
 
 def masked(text: str, kind: str) -> tuple[str, str | None]:
     """A message's text as stored and shown (SSN- and card-like numbers masked), and the original if changed."""
-    redaction = redact(text) if kind == EntryKind.MESSAGE else None
+    redaction = redact(text) if kind in MASKED_KINDS else None
     return (redaction.text, text) if redaction and redaction.changed else (text, None)
 
 

@@ -244,6 +244,9 @@ if len(CHAT_IDLE_WARNINGS) != 2 or CHAT_IDLE_WARNINGS[-1] >= CHAT_IDLE_DISCONNEC
     raise ConfigError("CHAT_IDLE_WARNINGS must be two increasing seconds, both below CHAT_IDLE_DISCONNECT")
 CHAT_AGENT_CAPACITY = env_int("CHAT_AGENT_CAPACITY", 3, minimum=1)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
+# After a chat ends, its agent's slot stays taken this long for the disposition and a note (0: no wrap-up);
+# the agent may extend it once by as much again.
+CHAT_WRAPUP_SECONDS = env_int("CHAT_WRAPUP_SECONDS", 60, minimum=0)
 # An auto-routed chat the agent has not answered (accept or first message) within this many
 # seconds goes back to the front of the queue.
 CHAT_OFFER_TIMEOUT = env_int("CHAT_OFFER_TIMEOUT", 120, minimum=1)
@@ -272,6 +275,9 @@ CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 0, minimum=0) or None
 SERVICE_CENTER_PHONE = env_str("SERVICE_CENTER_PHONE", "1-800-555-0199")
 
 # --- Attachments (chats.attachments; docs/attachments.md) ----------------------------------------
+# Leave a message (queueing/left_messages.py): offered after hours and when a new chat's estimated
+# wait is over this many minutes (or no agent is working at all).
+CHAT_LEAVE_MESSAGE_WAIT_MINUTES = env_int("CHAT_LEAVE_MESSAGE_WAIT_MINUTES", 20, minimum=0)
 CHAT_MAX_ATTACHMENT_MB = env_int("CHAT_MAX_ATTACHMENT_MB", 10, minimum=1)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 20, minimum=1)  # files per chat
 # Larger images are refused as decompression bombs (Pillow's own default limit).

@@ -13,6 +13,7 @@ from django.utils import timezone
 from chats import groups
 from chats.frames import ack_frame, released_frame, status_frame, with_chat_id
 from chats.messaging import relay_typing
+from chats.notes import add_note
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
@@ -20,6 +21,7 @@ from queueing.console import agent_replay, agent_state, assigned_frame, held_cha
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.presence import heartbeat
 from queueing.routing import accept_chat, accept_next, change_status
+from queueing.wrapup import extend_wrapup, save_wrapup
 
 HEARTBEAT_SECONDS = 10  # well inside CHAT_PRESENCE_GRACE, so a live console never looks lost
 
@@ -34,12 +36,16 @@ class AgentConsumer(ChatSocket):
         "transfer": "on_transfer",
         "escalate": "on_escalate",
         "close": "on_close",
+        "wrapup": "on_wrapup",
+        "wrapup_extend": "on_wrapup_extend",
         "join": "on_join",
         "sync": "on_sync",
+        "note": "on_note",
         "ping": "on_ping",
     }
     own_roles = frozenset({"agent", "supervisor"})
     shown_as = "console"  # with chat_id added
+    shows_internal = True
 
     async def connect(self) -> None:
         """Called on the handshake: staff only; subscribe to the queue and held chats, then show state."""
@@ -110,6 +116,30 @@ class AgentConsumer(ChatSocket):
 
     async def on_close(self, frame: dict) -> None:
         await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))
+
+    async def on_note(self, frame: dict) -> None:
+        """Extension (docs/record.md): an internal note on a chat this agent holds; staff see it, providers never."""
+        chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
+        entry = await self.db(add_note, self.user, chat_id, client_id, text)
+        await self.send_json(ack_frame(entry, (), chat_id=str(chat_id)))
+
+    async def on_wrapup(self, frame: dict) -> None:
+        """Extension: the disposition and note of a chat in wrap-up; `done: true` frees the slot now."""
+        done = frame.get("done", False)
+        if not isinstance(done, bool):
+            raise FrameError("bad_frame", "'done' must be true or false.")
+        await self.db(
+            save_wrapup,
+            self.user,
+            self.chat_id_of(frame),
+            disposition=frame.get("disposition"),
+            note=frame.get("note"),
+            done=done,
+        )
+
+    async def on_wrapup_extend(self, frame: dict) -> None:
+        """Extension: once per chat, CHAT_WRAPUP_SECONDS more wrap-up."""
+        await self.db(extend_wrapup, self.user, self.chat_id_of(frame))
 
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""

@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.errors import DomainError
 from accounts.text import unencodable
 from chats import groups, message_store
-from chats.frames import error_frame, pong_frame
+from chats.frames import error_frame, for_provider, pong_frame
 from chats.messaging import Posted
 from chats.outbox import Outbox
 from consumers import heads, limits
@@ -77,6 +77,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     handlers: dict[str, str] = {}
     own_roles: frozenset[str] = frozenset()  # typing frames from these roles are not echoed back
     shown_as = "plain"  # how a relayed frame looks on this kind of socket (its encoded text is shared)
+    shows_internal = False  # staff sockets show notes and whispers; any other gets `skip` (docs/record.md)
 
     async def deny(self, close_code: int) -> None:
         """Accept then close, so the client sees the contract's close code (not a bare 403)."""
@@ -316,7 +317,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         frame = event["frame"]
         if frame.get("type") == "typing" and frame.get("sender_role") in self.own_roles:
             return None
-        return frame
+        return frame if self.shows_internal else for_provider(frame)
 
     async def relay_frame(self, event: dict) -> None:
         frame = self.shown(event)

@@ -115,7 +115,8 @@ class ChatConsumer(ChatSocket):
             # QUEUE_WATCHERS, so active chats there would cost every queue change O(all chats)).
             self.position = None
             await self.leave(groups.QUEUE_WATCHERS)
-        elif frame.get("type") == "agent.left":  # back in the queue (transferred there, unanswered)
+        elif frame.get("type") == "agent.left" or frame.get("event") == "message_released":
+            # back in the queue (transferred there, unanswered), or a left message entering it at opening
             await self.join(groups.QUEUE_WATCHERS)
             place = await database_sync_to_async(provider_queue_place)(self.user, self.chat_id, now=timezone.now())
             if place is not None:  # in case the snapshot of that change went out before the join

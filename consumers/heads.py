@@ -44,7 +44,7 @@ CHECK_SECONDS = 2.0  # how often heads are read; the bound is two intervals plus
 HEAD_BOUND_SECONDS = 5.0  # what docs/ and the contract promise
 RETELL_CHECKS = 5  # a socket still behind after being told is told again this many checks later
 SEND_TIMEOUT_SECONDS = CHECK_SECONDS  # a socket that cannot take a small frame in this long is not waited for
-ENTRY_FRAMES = frozenset({"message", "event"})
+ENTRY_FRAMES = frozenset({"message", "event", "internal", "skip"})  # skip: an internal entry's seq (docs/record.md)
 
 
 class Follower(Protocol):

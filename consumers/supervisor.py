@@ -1,23 +1,31 @@
 """`/ws/supervisor/`: the live floor, refreshed on every queue/presence/load change, and the
-silent monitor of any active chat (read-only: this socket cannot write to a chat).
+silent monitor of any active chat, and from it whisper to the agent or barge in (chats.supervision:
+the socket writes to a chat only in those modes, and internal notes).
 
 Frames: server -> `floor.state` (on connect, after every change, every FLOOR_TICK_SECONDS),
-`monitor.started` {chat}, the monitored chat's frames with `chat_id` added, `monitor.stopped`.
-Client -> `monitor` {chat_id, purpose?}, `unmonitor` {chat_id}, `refresh`, `ping`.
+`monitor.started` {chat}, the monitored chat's frames with `chat_id` added, `monitor.stopped`,
+`mode` {chat_id, mode}, `ack` {chat_id, client_id, seq}.
+Client -> `monitor` {chat_id, purpose?}, `unmonitor` {chat_id}, `refresh`, `ping`, and on a
+monitored chat (docs/record.md): `mode` {chat_id, mode: monitor|whisper|barge}, `whisper`
+{chat_id, client_id, text} (whisper mode), `message` {chat_id, client_id, text} (barge mode),
+`note` {chat_id, client_id, text}.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
-from chats.frames import monitor_stopped_frame, with_chat_id
+from chats.frames import ack_frame, mode_frame, monitor_stopped_frame, with_chat_id
+from chats.notes import add_note
+from chats.supervision import Mode, barge_message, change_mode, parse_mode, whisper
 from consumers.base import ChatSocket
-from consumers.fields import FrameError, require_uuid
+from consumers.fields import FrameError, require_text, require_uuid
 from queueing.floor import floor_state, open_floor, start_monitor
 from transcripts.access import TranscriptAccessError
 from transcripts.reading import Requester
@@ -28,8 +36,18 @@ MAX_PURPOSE = 200
 
 
 class SupervisorConsumer(ChatSocket):
-    handlers = {"monitor": "on_monitor", "unmonitor": "on_unmonitor", "refresh": "on_refresh", "ping": "on_ping"}
+    handlers = {
+        "monitor": "on_monitor",
+        "unmonitor": "on_unmonitor",
+        "refresh": "on_refresh",
+        "ping": "on_ping",
+        "mode": "on_mode",
+        "whisper": "on_whisper",
+        "message": "on_message",
+        "note": "on_note",
+    }
     own_roles: frozenset[str] = frozenset()  # a monitor sees everyone's typing
+    shows_internal = True
 
     def requester(self, purpose: str = "") -> Requester:
         client = self.scope.get("client") or (None,)
@@ -40,6 +58,7 @@ class SupervisorConsumer(ChatSocket):
         if not self.user.is_authenticated:
             return await self.deny(4401)
         self.monitoring: set[str] = set()
+        self.modes: dict[str, Mode] = {}  # chats where this socket whispers or barged (left on close)
         self.dirty = False
         self.refresher: asyncio.Task | None = None
         if not await self.start_session():
@@ -58,6 +77,9 @@ class SupervisorConsumer(ChatSocket):
         refresher = getattr(self, "refresher", None)
         if refresher is not None:
             refresher.cancel()
+        for chat_id in list(getattr(self, "modes", {})):
+            with contextlib.suppress(Exception):  # ended meanwhile, or no database: it lapses with the chat
+                await self.db(change_mode, self.user, uuid.UUID(chat_id), Mode.MONITOR)
         await super().disconnect(code)
 
     async def tick(self) -> None:
@@ -99,9 +121,44 @@ class SupervisorConsumer(ChatSocket):
 
     async def on_unmonitor(self, frame: dict) -> None:
         chat_id = require_uuid(frame, "chat_id")
+        if str(chat_id) in self.modes:  # whispering or barged in: leave first, so the transcript says so
+            await self.db(change_mode, self.user, chat_id, Mode.MONITOR)
         await self.stop_monitoring(str(chat_id), "stopped")
 
+    def monitored(self, frame: dict) -> uuid.UUID:
+        chat_id = require_uuid(frame, "chat_id")
+        if str(chat_id) not in self.monitoring:
+            raise FrameError("not_monitoring", "Monitor the chat first.")
+        return chat_id
+
+    async def on_mode(self, frame: dict) -> None:
+        """Monitor -> whisper -> barge (and back): one transcript entry per change."""
+        chat_id = self.monitored(frame)
+        mode = await self.db(change_mode, self.user, chat_id, parse_mode(frame.get("mode")))
+        if mode == Mode.MONITOR:
+            self.modes.pop(str(chat_id), None)
+        else:
+            self.modes[str(chat_id)] = mode
+        await self.send_json(mode_frame(str(chat_id), mode))
+
+    async def on_whisper(self, frame: dict) -> None:
+        chat_id, client_id, text = self.monitored(frame), require_uuid(frame, "client_id"), require_text(frame)
+        entry = await self.db(whisper, self.user, chat_id, client_id, text)
+        await self.send_json(ack_frame(entry, (), chat_id=str(chat_id)))
+
+    async def on_message(self, frame: dict) -> None:
+        """A message to the provider and the agent: only after barging in (`mode` barge)."""
+        chat_id, client_id, text = self.monitored(frame), require_uuid(frame, "client_id"), require_text(frame)
+        posted = await self.db(barge_message, self.user, chat_id, client_id, text)
+        await self.send_json(ack_frame(posted.entry, (), chat_id=str(chat_id)))
+
+    async def on_note(self, frame: dict) -> None:
+        chat_id, client_id, text = require_uuid(frame, "chat_id"), require_uuid(frame, "client_id"), require_text(frame)
+        entry = await self.db(add_note, self.user, chat_id, client_id, text)
+        await self.send_json(ack_frame(entry, (), chat_id=str(chat_id)))
+
     async def stop_monitoring(self, chat_id: str, reason: str) -> None:
+        self.modes.pop(chat_id, None)
         if chat_id in self.monitoring:
             self.monitoring.discard(chat_id)
             await self.leave(groups.chat_group(chat_id))

@@ -21,7 +21,7 @@ from accounts.models import User
 from chats import groups
 from chats.frames import queue_list_frame, queue_place_frame, queue_positions_event, waiting_row
 from chats.frames.shapes import QueueListFrame, QueuePlaceFrame, WaitingRow
-from chats.models import Chat, Status, format_case_number
+from chats.models import Chat, Status, format_case_number, slot_taken
 from chats.outbox import Outbox
 from queueing.models import PresenceStatus
 from queueing.presence import capacity_of, fresh_since
@@ -40,7 +40,7 @@ class Capacity:
 def available_capacity(now: datetime) -> Capacity:
     agents = User.objects.filter(
         agentpresence__status=PresenceStatus.AVAILABLE, agentpresence__last_seen__gte=fresh_since(now)
-    ).annotate(load=Count("served_chats", filter=Q(served_chats__status=Status.ACTIVE)))
+    ).annotate(load=Count("served_chats", filter=slot_taken(now, "served_chats__")))  # wrap-ups count
     total = free = 0
     for agent in agents:
         cap = capacity_of(agent)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from accounts.models import User
-from chats.frames import agent_state_frame, chat_detail
+from chats.frames import agent_state_frame, chat_detail, running_wrapup
 from chats.frames import assigned_frame as build_assigned
 from chats.frames.shapes import AgentStateFrame, AssignedFrame, ChatDetail, EntryFrame
 from chats.messaging import ChatAccessError
@@ -14,6 +14,7 @@ from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
 from queueing.board import waiting_list
 from queueing.presence import capacity_of, heartbeat
+from queueing.wrapup import running_wrapups
 
 
 def held_chat_ids(agent: User) -> list[str]:
@@ -29,7 +30,7 @@ def served_chat(agent: User, chat_id: uuid.UUID) -> Chat | None:
 
 
 def chat_with_entries(chat: Chat, after: int = 0) -> ChatDetail:
-    return chat_detail(chat, entries_after(chat, after))
+    return chat_detail(chat, entries_after(chat, after, staff=True))
 
 
 def agent_state(agent: User, *, now: datetime) -> AgentStateFrame:
@@ -39,8 +40,13 @@ def agent_state(agent: User, *, now: datetime) -> AgentStateFrame:
         .select_related("provider", "agency", "location", "agent")
         .order_by("offered_at")
     )
+    wrapping = running_wrapups(agent, now=now).select_related("provider", "agency", "location", "agent")
     return agent_state_frame(
-        presence.status, capacity_of(agent), [chat_with_entries(chat) for chat in chats], waiting_list(now)
+        presence.status,
+        capacity_of(agent),
+        [chat_with_entries(chat) for chat in chats],
+        waiting_list(now),
+        [running_wrapup(chat, chat_with_entries(chat), now=now) for chat in wrapping],
     )
 
 
@@ -54,4 +60,4 @@ def agent_replay(agent: User, chat_id: uuid.UUID, after: int) -> list[EntryFrame
     chat = Chat.objects.filter(public_id=chat_id).first()
     if chat is None or not (chat.agent_id == agent.pk or served_by(chat, agent)):
         raise ChatAccessError("not_your_chat", "You are not serving this chat.")
-    return entries_after(chat, after)
+    return entries_after(chat, after, staff=True)

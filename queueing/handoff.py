@@ -45,7 +45,7 @@ def check_target(username: str, agent: User, *, now: datetime, supervisors_only:
     presence = AgentPresence.objects.select_for_update().filter(pk=target.pk).first()
     if presence is None or presence.status != PresenceStatus.AVAILABLE or presence.last_seen < fresh_since(now):
         raise QueueError("agent_away", f"{target.display_name} is not available.")
-    if Chat.objects.active_for_agent(target.pk).count() >= capacity_of(target):
+    if Chat.objects.holding_slot(target.pk, now=now).count() >= capacity_of(target):
         raise QueueError("agent_full", f"{target.display_name} has no room for another chat.")
     return target, presence
 
@@ -54,7 +54,7 @@ def any_available_supervisor(now: datetime) -> str:
     for presence in AgentPresence.objects.filter(
         user__role=Role.SUPERVISOR, status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now)
     ).select_related("user"):
-        if Chat.objects.active_for_agent(presence.pk).count() < capacity_of(presence.user):
+        if Chat.objects.holding_slot(presence.pk, now=now).count() < capacity_of(presence.user):
             return presence.user.username
     raise QueueError("no_supervisor", "No supervisor is available; try again shortly or keep the chat.")
 
@@ -123,7 +123,7 @@ def join_as_escalation(supervisor: User, chat_id: uuid.UUID, *, now: datetime, o
             raise QueueError("not_active", "Only an active chat can be joined.")
         if chat.agent_id == supervisor.pk:
             raise QueueError("invalid_target", "You already hold this chat.")
-        check_room(supervisor)
+        check_room(supervisor, now=now)
         previous = chat.agent
         chat.transfer_count += 1
         chat.save(update_fields=["transfer_count"])

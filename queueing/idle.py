@@ -53,7 +53,11 @@ def sweep_idle(*, now: datetime, outbox: Outbox) -> int:
     """Fire every due step of every active chat. How many steps fired."""
     thresholds = ladder()
     earliest = now - timedelta(seconds=thresholds[0])
-    candidates = Chat.objects.filter(status=Status.ACTIVE, idle_since__lte=earliest).values_list("pk", flat=True)
+    candidates = (
+        Chat.objects.filter(status=Status.ACTIVE, idle_since__lte=earliest)
+        .filter(message_left_at__isnull=True)  # a left message: the provider is not expected online
+        .values_list("pk", flat=True)
+    )
     fired = 0
     for chat_pk in list(candidates):
         with transaction.atomic():

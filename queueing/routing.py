@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, Q, Value
+from django.db.models import Count, F, IntegerField, Value
 from django.db.models.functions import Coalesce
 
 from accounts.errors import DomainError
 from accounts.models import User
 from chats import groups
 from chats.frames import agent_assigned_event, agent_joined_frame, agent_left_frame, agent_released_event
-from chats.models import AGENT_JOINED, Chat, Status
+from chats.models import AGENT_JOINED, Chat, Status, slot_taken
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat, lock_existing_chat
 from queueing.board import publish_queue_changed
@@ -44,9 +44,10 @@ def lock_presence(agent: User, *, now: datetime) -> AgentPresence:
     return presence
 
 
-def check_room(agent: User) -> None:
-    if Chat.objects.active_for_agent(agent.pk).count() >= capacity_of(agent):
-        raise QueueError("at_capacity", f"You already hold {capacity_of(agent)} chats, your limit.")
+def check_room(agent: User, *, now: datetime) -> None:
+    """Chats in wrap-up count: their slot is only free once the wrap-up ends."""
+    if Chat.objects.holding_slot(agent.pk, now=now).count() >= capacity_of(agent):
+        raise QueueError("at_capacity", f"You already hold {capacity_of(agent)} chats (wrap-ups count), your limit.")
 
 
 def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, outbox: Outbox, answered: bool) -> None:
@@ -102,7 +103,7 @@ def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
                 Chat.objects.filter(pk=chat.pk).update(answered_at=now)
             outbox.add(groups.user_group(agent.pk), agent_assigned_event(str(chat.public_id)))
             return chat
-        check_room(agent)
+        check_room(agent, now=now)
         if not take_waiting(chat.pk, agent, now=now):
             raise QueueError("already_taken", f"Another agent already took chat {chat.case_number}.")
         chat = lock_existing_chat(chat.pk)
@@ -115,7 +116,7 @@ def accept_next(agent: User, *, now: datetime, outbox: Outbox) -> Chat:
     """The head of the queue (priority first, then oldest) for this agent."""
     with transaction.atomic():
         presence = lock_presence(agent, now=now)
-        check_room(agent)
+        check_room(agent, now=now)
         head = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True).first()
         if head is None or not take_waiting(head.pk, agent, now=now):
             raise QueueError("queue_empty", "No chat is waiting.")
@@ -130,7 +131,7 @@ def agents_with_room(now: datetime):
     return (
         AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now))
         .annotate(
-            load=Count("user__served_chats", filter=Q(user__served_chats__status=Status.ACTIVE)),
+            load=Count("user__served_chats", filter=slot_taken(now, "user__served_chats__")),  # wrap-ups count
             cap=Coalesce("user__chat_capacity", Value(settings.CHAT_AGENT_CAPACITY), output_field=IntegerField()),
         )
         .annotate(free=F("cap") - F("load"))
@@ -155,7 +156,7 @@ def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
             if presence is None or head is None:
                 continue  # another process holds them: look again
             agent = User.objects.get(pk=candidate)
-            if Chat.objects.active_for_agent(agent.pk).count() >= capacity_of(agent):
+            if Chat.objects.holding_slot(agent.pk, now=now).count() >= capacity_of(agent):
                 continue
             if not take_waiting(head.pk, agent, now=now):
                 continue

@@ -22,6 +22,7 @@ from chats.outbox import Outbox
 from queueing.board import publish_queue_changed
 from queueing.closing import announce_closing
 from queueing.idle import sweep_idle
+from queueing.left_messages import release_left_messages
 from queueing.presence import mark_lost_consoles_away
 from queueing.routing import return_unanswered_offers, route_waiting
 from queueing.schedule import current_schedule
@@ -37,6 +38,7 @@ def sweep_once(*, now: datetime, outbox: Outbox) -> None:
     return_unanswered_offers(now=now, outbox=outbox)
     if mark_lost_consoles_away(now=now):
         publish_queue_changed(now=now, outbox=outbox)
+    release_left_messages(current_schedule(), now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)
 
 

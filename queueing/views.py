@@ -1,7 +1,8 @@
 """The provider-facing queue API.
 
 GET /api/hours/[?at=ISO-8601]: is chat open, until when, when it opens next, and the weekly hours.
-POST /api/chats/: a provider requests a chat about one patient (checked, opened, routed).
+POST /api/chats/: a provider requests a chat about one patient (checked, opened, routed), or with
+"leave_message": true leaves a message after hours or during a long wait (queueing.left_messages).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from accounts.http import acting_user, api_login_required, json_error, read_json
 from chats.hours import WeeklyHours
 from chats.outbox import Outbox
 from chats.requests import ChatRequestError, record_refusal
-from queueing.intake import request_chat
+from queueing.intake import request_chat, request_message
+from queueing.left_messages import leave_message_offer
 from queueing.schedule import current_schedule
 
 MIN_YEAR, MAX_YEAR = 1900, 2200  # the schedule searches a year around `at`; far years overflow datetime
@@ -49,6 +51,7 @@ def hours(request: HttpRequest) -> JsonResponse:
             "next_open": next_open.isoformat() if next_open else None,
             "weekly": weekly_periods(schedule.weekly),
             "phone": settings.SERVICE_CENTER_PHONE,  # extension: the portal's widget shows it when closed
+            "leave_message": leave_message_offer(schedule, now=at),  # extension: docs/provider.md
         }
     )
 
@@ -60,9 +63,13 @@ def create_chat(request: HttpRequest) -> JsonResponse:
         body = read_json(request)
     except ValueError as exc:
         return json_error(400, "invalid_request", str(exc))
+    leaving = body.get("leave_message", False) if isinstance(body, dict) else False
+    if not isinstance(leaving, bool):
+        return json_error(400, "invalid_request", "leave_message must be true or false.")
     user, outbox = acting_user(request), Outbox()
     try:
-        chat, created = request_chat(user, body, now=timezone.now(), outbox=outbox)
+        intake = request_message if leaving else request_chat
+        chat, created = intake(user, body, now=timezone.now(), outbox=outbox)
     except ChatRequestError as exc:
         record_refusal(user, exc, body, now=timezone.now())
         return JsonResponse(exc.as_json(), status=exc.status)
@@ -73,6 +80,7 @@ def create_chat(request: HttpRequest) -> JsonResponse:
             "case_number": chat.case_number,
             "status": chat.status,
             "ws_url": f"/ws/chat/{chat.public_id}/",
+            "left_message": chat.message_left_at is not None,
         },
         status=201 if created else 200,
     )

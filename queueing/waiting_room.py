@@ -12,7 +12,7 @@ from chats.frames import chat_state_frame, ended_frame
 from chats.frames.shapes import QueuePlaceFrame
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Status
-from chats.snapshots import access_provider_chat, entries_after, replay_after
+from chats.snapshots import access_provider_chat, entries_after, mark_seen, replay_after
 from queueing.board import provider_queue_frame
 from queueing.closing import closing_frame
 from queueing.idle import ladder
@@ -69,6 +69,7 @@ def open_provider_socket(
         if exc.code in REFUSALS:
             record_refusal(user, AccessAction.CHAT_SOCKET, exc.code, chat_id, now=now, ip=ip)
         raise
+    mark_seen(chat_id, frames[0]["last_seq"])  # everything up to the head is on its way to the page
     if frames[0]["status"] == "ended":  # a read of an ended chat's record: audited like any other
         shown = [f["seq"] for f in frames if f.get("type") in ("message", "event") and "seq" in f]
         record_access(

@@ -14,6 +14,8 @@ os.environ.setdefault("CHAT_TIMERS", "0")  # tests fire timers with an injected 
 os.environ.setdefault("CHAT_REQUESTS_PER_USER", "100000")
 os.environ.setdefault("CHAT_REQUESTS_PER_AGENCY", "100000")
 os.environ.setdefault("CHAT_MAX_OPEN_PER_PROVIDER", "100000")
+# No wrap-up unless a test asks for it: most tests close a chat and expect the slot free at once.
+os.environ.setdefault("CHAT_WRAPUP_SECONDS", "0")
 
 from chatserver.settings import *  # noqa: E402,F403
 

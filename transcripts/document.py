@@ -6,7 +6,7 @@ from typing import Any
 
 from chats.frames import attachment_json, attachment_of, iso
 from chats.integrity import ChainCheck, verify_chain
-from chats.models import AGENT_JOINED, Chat, Entry, EntryKind
+from chats.models import AGENT_JOINED, INTERNAL_KINDS, Chat, Entry, EntryKind
 
 
 def entries_of(chat: Chat) -> list[Entry]:
@@ -40,7 +40,10 @@ def patient_json(chat: Chat) -> dict[str, Any]:
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
-    """One entry; an attachment's (kind "attachment", text = its file name) also carries `attachment`."""
+    """One entry; an attachment's (kind "attachment", text = its file name) also carries `attachment`.
+
+    Notes, whispers and internal events (docs/record.md), never shown to the provider, also carry
+    `"internal": true` (and their `event`); other entries keep the contract's shape exactly."""
     body: dict[str, Any] = {
         "seq": entry.seq,
         "at": iso(entry.at),
@@ -49,6 +52,8 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "sender": entry.sender_name,
         "text": entry.text,
     }
+    if entry.kind in INTERNAL_KINDS:
+        body |= {"internal": True, "event": entry.event or None}
     if entry.kind == EntryKind.ATTACHMENT:
         attachment = attachment_of(entry)
         body["attachment"] = attachment_json(attachment) if attachment is not None else None

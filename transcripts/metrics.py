@@ -7,6 +7,8 @@ A chat counts in the range when it was *requested* in [start, end). For each gro
 - refused: chat requests the rules refused (chats.models.Refusal, by their own time `at`);
 - wait: requested_at -> first_accepted_at of answered chats, seconds, p50 and p90;
 - handle: first_accepted_at -> closed_at of answered, ended chats, seconds, p50 and mean;
+- wrapup_mean_seconds: closed_at -> wrapup_until (the end of the agent's wrap-up, set early when
+  they finish it) of ended chats that had one, the mean; not part of handle time;
 - fcr_rate: of answered, ended chats, the share closed `resolved` with no transfer;
 - provider_checks: after-chat answers from providers ("Was your question resolved?");
   provider_resolved_rate: the share of those answered yes; provider_rating_mean: the mean of the
@@ -50,6 +52,7 @@ FIGURES = (
     "provider_checks",
     "provider_resolved_rate",
     "provider_rating_mean",
+    "wrapup_mean_seconds",
 )
 
 
@@ -95,7 +98,13 @@ def figures(chats: Iterable[dict[str, Any]], refused: int | None, warnings: dict
         "idle_warnings": sum(warnings.get(r["id"], 0) for r in rows),
         "idle_timeouts": sum(1 for r in rows if r["close_reason"] == CloseReason.IDLE_TIMEOUT),
         "transfers": sum(r["transfer_count"] for r in rows),
+        "wrapup_mean_seconds": mean([seconds(r["closed_at"], r["wrapup_until"]) for r in closed]),
     }
+
+
+def mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 1) if present else None
 
 
 MAX_HOURS = 24 * 31  # the hourly series covers at most a month
@@ -149,6 +158,7 @@ def compute_metrics(start: datetime, end: datetime, zone: ZoneInfo | None = None
             "requested_at",
             "first_accepted_at",
             "closed_at",
+            "wrapup_until",
             "close_reason",
             "disposition",
             "transfer_count",

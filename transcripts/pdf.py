@@ -23,6 +23,7 @@ from chats.frames import attachment_of, size_text
 from chats.integrity import ChainCheck
 from chats.models import (
     CONTENT_TYPE_LABELS,
+    INTERNAL_KINDS,
     Attachment,
     AttachmentState,
     Chat,
@@ -104,15 +105,27 @@ def attachment_line(attachment: Attachment | None, entry: Entry) -> str:
     return f"File: {name} · {kind} · {size_text(attachment.size)} · SHA-256 {attachment.sha256}{state}"
 
 
+INTERNAL_LEGEND = "Entries marked INTERNAL are part of the record; the provider never saw them."
+INTERNAL_LABELS = {  # how the PDF marks what the provider never saw (docs/record.md)
+    EntryKind.NOTE: "INTERNAL NOTE",
+    EntryKind.WHISPER: "INTERNAL: supervisor whisper to the agent",
+    EntryKind.INTERNAL_EVENT: "INTERNAL",
+}
+
+
 def entry_flowables(entry: Entry, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
     who = entry.sender_name or "System"
-    label = "" if entry.kind != EntryKind.EVENT else f" · {entry.event.replace('_', ' ')}"
+    events = (EntryKind.EVENT, EntryKind.INTERNAL_EVENT)
+    label = f" · {entry.event.replace('_', ' ')}" if entry.kind in events else ""
+    if entry.kind in INTERNAL_KINDS:
+        label = f" · {INTERNAL_LABELS[EntryKind(entry.kind)]}{label}"
     meta = f"#{entry.seq} · {local_time(entry.at)} · {who} ({entry.sender_role}){label}"
     if entry.kind == EntryKind.ATTACHMENT:
         body = text(attachment_line(attachment_of(entry), entry))
     else:
         body = text(entry.text) if entry.text else "<i>(message body removed under the retention policy)</i>"
-    return [Paragraph(text(meta), styles["meta"]), Paragraph(body, styles["body"])]
+    internal = entry.kind in INTERNAL_KINDS
+    return [Paragraph(text(meta), styles["meta"]), Paragraph(body, styles["internal" if internal else "body"])]
 
 
 def attachment_rows(entries: list[Entry], styles: dict[str, ParagraphStyle]) -> list[list[Paragraph]]:
@@ -142,6 +155,9 @@ def build_styles() -> dict[str, ParagraphStyle]:
         "hash": ParagraphStyle("hash", parent=body, fontSize=7, leading=9, splitLongWords=1),
         "meta": ParagraphStyle("meta", parent=body, fontSize=8, textColor="#555555", spaceBefore=6),
         "body": ParagraphStyle("body", parent=body, fontSize=10, leftIndent=12, splitLongWords=1),
+        "internal": ParagraphStyle(
+            "internal", parent=body, fontSize=10, leftIndent=12, splitLongWords=1, backColor="#fff4d6"
+        ),
     }
 
 
@@ -158,6 +174,8 @@ def render_transcript_pdf(chat: Chat) -> bytes:
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("GRID", (0, 0), (-1, -1), 0.25, "#999999")]))
     story: list[Any] = [Paragraph(f"Chat transcript {text(chat.case_number)}", styles["title"]), table]
     story += [Spacer(1, 12), Paragraph("Timeline", styles["h2"])]
+    if any(entry.kind in INTERNAL_KINDS for entry in entries):
+        story.append(Paragraph(INTERNAL_LEGEND, styles["cell"]))
     for entry in entries:
         story += entry_flowables(entry, styles)
     files = attachment_rows(entries, styles)

@@ -43,7 +43,8 @@ def purge_chat(chat_pk: int, *, now: datetime) -> int | None:
         chat = Chat.objects.select_for_update().filter(pk=chat_pk, status=Status.ENDED, purged_at__isnull=True).first()
         if chat is None or chat.legal_hold:
             return None
-        blanked = Entry.objects.filter(chat=chat, kind=EntryKind.MESSAGE).exclude(text="").update(text="")
+        typed = (EntryKind.MESSAGE, EntryKind.NOTE, EntryKind.WHISPER)  # notes and whispers hold PHI too
+        blanked = Entry.objects.filter(chat=chat, kind__in=typed).exclude(text="").update(text="")
         Entry.objects.filter(chat=chat, kind=EntryKind.ATTACHMENT).exclude(text="").update(text="")
         RedactedOriginal.objects.filter(entry__chat=chat).delete()
         files = Attachment.objects.filter(chat=chat).exclude(state=AttachmentState.PURGED)

@@ -41,6 +41,11 @@ def roles_required(*roles: str) -> Callable[[View], View]:
     return decorate
 
 
+def attachment_limits() -> dict[str, int]:
+    """What the upload UI tells people before they send (web/static/web/attachments.js)."""
+    return {"max_attachment_mb": settings.CHAT_MAX_ATTACHMENT_MB, "max_attachments": settings.CHAT_MAX_ATTACHMENTS}
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(HOME_BY_ROLE.get(request.user.role, "/login/"))  # type: ignore[union-attr]
@@ -57,6 +62,7 @@ def provider_chat(request: HttpRequest, portal_origins: list[str] | None = None)
             "locations": locations,
             "phone": settings.SERVICE_CENTER_PHONE,
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            **attachment_limits(),
             "portal_origins": portal_origins,  # set when opened by the portal's widget (web/portal_views.py)
             # the date picker offers no future date: the API takes dates before today (UTC) only
             "latest_dob": (timezone.now().date() - timedelta(days=1)).isoformat(),
@@ -75,6 +81,7 @@ def agent_console(request: HttpRequest) -> HttpResponse:
             "dispositions": Disposition.choices,
             "type_labels": dict(TransactionType.choices),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            **attachment_limits(),
         },
     )
 

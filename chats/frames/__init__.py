@@ -32,9 +32,11 @@ from chats.frames.console import (
     monitor_stopped_frame,
     queue_list_frame,
     released_frame,
+    running_wrapup,
     status_frame,
     waiting_row,
     with_chat_id,
+    wrapup_frame,
 )
 from chats.frames.entries import (
     ack_frame,
@@ -45,11 +47,13 @@ from chats.frames.entries import (
     attachment_text,
     entry_frame,
     event_frame,
+    internal_frame,
     iso,
     message_frame,
     size_text,
 )
 from chats.frames.events import agent_assigned_event, agent_released_event, queue_positions_event, relay_event
+from chats.frames.internal import for_provider, mode_frame, skip_frame
 
 __all__ = [
     "ack_frame",
@@ -72,12 +76,15 @@ __all__ = [
     "error_frame",
     "event_frame",
     "floor_state_frame",
+    "for_provider",
     "head_frame",
     "idle_cleared_frame",
     "idle_warning_frame",
     "idle_warnings_of",
+    "internal_frame",
     "iso",
     "message_frame",
+    "mode_frame",
     "monitor_started_frame",
     "monitor_stopped_frame",
     "notice_frame",
@@ -88,9 +95,12 @@ __all__ = [
     "queue_positions_event",
     "relay_event",
     "released_frame",
+    "running_wrapup",
     "size_text",
+    "skip_frame",
     "status_frame",
     "typing_frame",
     "waiting_row",
     "with_chat_id",
+    "wrapup_frame",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -19,8 +20,10 @@ from chats.frames.shapes import (
     MonitorStoppedFrame,
     QueueListFrame,
     ReleasedFrame,
+    RunningWrapup,
     StatusFrame,
     WaitingRow,
+    WrapupFrame,
 )
 from chats.models import Chat
 
@@ -50,6 +53,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
         "answered": chat.answered_at is not None,
         "idle_warnings": idle_warnings_of(chat),
         "last_seq": chat.last_seq,
+        "left_message": chat.message_left_at is not None,
     }
 
 
@@ -73,8 +77,42 @@ def queue_list_frame(waiting: list[WaitingRow]) -> QueueListFrame:
     return {"type": "queue", "waiting": waiting}
 
 
-def agent_state_frame(status: str, capacity: int, chats: list[ChatDetail], queue: list[WaitingRow]) -> AgentStateFrame:
-    return {"type": "agent.state", "status": status, "capacity": capacity, "chats": chats, "queue": queue}
+def agent_state_frame(
+    status: str,
+    capacity: int,
+    chats: list[ChatDetail],
+    queue: list[WaitingRow],
+    wrapups: list[RunningWrapup] | None = None,
+) -> AgentStateFrame:
+    return {
+        "type": "agent.state",
+        "status": status,
+        "capacity": capacity,
+        "chats": chats,
+        "queue": queue,
+        "wrapups": wrapups or [],
+    }
+
+
+def wrapup_frame(chat: Chat, now: datetime) -> WrapupFrame:
+    """The agent's wrap-up of an ended chat: how long the slot stays taken, and what is filled in so far."""
+    until = chat.wrapup_until
+    left = max(0, math.ceil((until - now).total_seconds())) if until else 0
+    return {
+        "type": "wrapup",
+        "chat_id": str(chat.public_id),
+        "case_number": chat.case_number,
+        "reason": chat.close_reason,
+        "until": iso(until),
+        "seconds_left": left,
+        "extendable": left > 0 and not chat.wrapup_extended,
+        "disposition": chat.disposition,
+        "note": chat.wrapup_note,
+    }
+
+
+def running_wrapup(chat: Chat, detail: ChatDetail, *, now: datetime) -> RunningWrapup:
+    return cast(RunningWrapup, {**wrapup_frame(chat, now=now), "chat": detail})
 
 
 def assigned_frame(chat: ChatDetail) -> AssignedFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from chats.frames.internal import InternalFrame
 from chats.frames.shapes import (
     AckFrame,
     AttachmentEventFrame,
@@ -14,7 +15,7 @@ from chats.frames.shapes import (
     EventFrame,
     MessageFrame,
 )
-from chats.models import CONTENT_TYPE_LABELS, Attachment, AttachmentState, Entry, EntryKind
+from chats.models import CONTENT_TYPE_LABELS, INTERNAL_KINDS, Attachment, AttachmentState, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -23,9 +24,12 @@ def iso(at: datetime | None) -> str | None:
 
 
 def entry_frame(entry: Entry) -> EntryFrame:
-    """A stored entry as sent live and on replay: messages as `message`, the rest (files too) as `event`."""
+    """A stored entry as staff see it live and on replay: messages as `message`, notes and whispers as
+    `internal`, the rest (files too) as `event`. Provider paths pass it through `for_provider`."""
     if entry.kind == EntryKind.ATTACHMENT:
         return attachment_frame(entry)
+    if entry.kind in INTERNAL_KINDS:
+        return internal_frame(entry)
     if entry.kind == EntryKind.MESSAGE:
         return message_frame(entry)
     return event_frame(entry)
@@ -52,6 +56,21 @@ def event_frame(entry: Entry) -> EventFrame:
         "text": entry.text,
         "at": iso(entry.at),
         "event": entry.event,
+    }
+
+
+def internal_frame(entry: Entry) -> InternalFrame:
+    """A note, a whisper or an internal event, for the agent console and the supervisor floor."""
+    return {
+        "type": "internal",
+        "kind": entry.kind,  # type: ignore[typeddict-item]  # one of INTERNAL_KINDS (entry_frame asks)
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "client_id": str(entry.client_id) if entry.client_id else None,
+        "event": entry.event or None,
     }
 
 

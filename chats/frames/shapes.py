@@ -9,6 +9,8 @@ added on the way out, not part of the shapes below unless the frame always has i
 
 from typing import Literal, NotRequired, TypedDict
 
+from chats.frames.internal import InternalFrame, SkipFrame  # the record's entry frames (docs/record.md)
+
 Priority = Literal["discharge_within_24h", "normal"]
 
 # --- parts of frames -----------------------------------------------------------------------
@@ -62,6 +64,7 @@ class ChatSummary(TypedDict):
     answered: bool
     idle_warnings: int
     last_seq: int
+    left_message: bool  # a message left after hours or on a long wait: the provider may not be online
 
 
 class WaitingRow(TypedDict):
@@ -108,12 +111,10 @@ class AttachmentEventFrame(TypedDict):
     attachment: AttachmentJson | None
 
 
-EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame
+EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | InternalFrame | SkipFrame
 
 
-class ChatDetail(ChatSummary):
-    """A chat summary with its transcript so far (entry frames)."""
-
+class ChatDetail(ChatSummary):  # a chat summary with its transcript so far (entry frames)
     entries: list[EntryFrame]
 
 
@@ -210,12 +211,31 @@ class QueueListFrame(TypedDict):
     waiting: list[WaitingRow]
 
 
+class WrapupFrame(TypedDict):
+    """The agent's wrap-up of an ended chat (queueing/wrapup.py); `seconds_left` 0: finished."""
+
+    type: Literal["wrapup"]
+    chat_id: str
+    case_number: str
+    reason: str
+    until: str | None
+    seconds_left: int
+    extendable: bool
+    disposition: str
+    note: str
+
+
+class RunningWrapup(WrapupFrame):
+    chat: ChatDetail  # in `agent.state`, so a reloaded console can show the wrap-up
+
+
 class AgentStateFrame(TypedDict):
     type: Literal["agent.state"]
     status: str
     capacity: int
     chats: list[ChatDetail]
     queue: list[WaitingRow]
+    wrapups: list[RunningWrapup]  # extension: chats in wrap-up, whose slot is still taken
 
 
 class AssignedFrame(TypedDict):

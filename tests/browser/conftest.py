@@ -70,6 +70,7 @@ class LiveServer:
                 "CHAT_REQUESTS_PER_USER": "100000",  # tests open many chats per provider within a minute
                 "CHAT_REQUESTS_PER_AGENCY": "100000",
                 "CHAT_MAX_OPEN_PER_PROVIDER": "100000",
+                "CHAT_WRAPUP_SECONDS": "0",  # slots free at close, unless a module's server_env asks for wrap-up
                 "PYTHONUNBUFFERED": "1",
             }
         )

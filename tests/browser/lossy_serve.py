@@ -7,16 +7,26 @@ The entry is stored and acked as usual, so only head checks (consumers/heads.py)
 
 from __future__ import annotations
 
-from chats.outbox import Outbox
+import os
+
+import django
+
 from chatserver import serve
 
 LOSE_MARK = "[relay lost]"
-real_publish = Outbox.publish
 
 
-async def lossy_publish(self: Outbox) -> None:
-    self.pending = [(group, event) for group, event in self.pending if not lost(event)]
-    await real_publish(self)
+def lose_marked_relays() -> None:
+    """Patch the outbox (after Django is set up: importing it loads the models)."""
+    from chats.outbox import Outbox
+
+    real_publish = Outbox.publish
+
+    async def lossy_publish(self: Outbox) -> None:
+        self.pending = [(group, event) for group, event in self.pending if not lost(event)]
+        await real_publish(self)
+
+    Outbox.publish = lossy_publish  # type: ignore[method-assign]
 
 
 def lost(event: dict) -> bool:
@@ -24,7 +34,8 @@ def lost(event: dict) -> bool:
     return event.get("type") == "relay.frame" and frame.get("type") == "message" and LOSE_MARK in frame.get("text", "")
 
 
-Outbox.publish = lossy_publish  # type: ignore[method-assign]
-
 if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
+    django.setup()
+    lose_marked_relays()
     serve.main()

@@ -128,6 +128,17 @@ def rows(provider, agent):
             client_id=uuid.uuid4(),
             now=NOW,
         )
+        append_entry(  # an internal note (docs/record.md)
+            lock_chat(pk=chat.pk),
+            outbox=Outbox(),
+            kind=EntryKind.NOTE,
+            sender_role="agent",
+            sender_id=agent.pk,
+            sender_name=agent.display_name,
+            text="Call back Friday",
+            client_id=uuid.uuid4(),
+            now=NOW,
+        )
     chat.refresh_from_db()
     entries = {e.kind: e for e in chat.entries.select_related("attachment").order_by("seq")}
     return chat, entries
@@ -137,6 +148,7 @@ def samples(chat, entries) -> dict[str, tuple[Callable, tuple, str | None]]:
     """builder name -> (builder, its arguments, the CONTRACT_FIELDS key it answers to)."""
     message, event, attached = entries[EntryKind.MESSAGE], entries[EntryKind.EVENT], entries[EntryKind.ATTACHMENT]
     detail = frames.chat_detail(chat, [frames.entry_frame(message)])
+    note = entries[EntryKind.NOTE]
     row = frames.waiting_row(str(chat.public_id), chat.case_number, chat.transaction_type, True, 12)
     place = frames.queue_place_frame(2, 90)
     return {
@@ -170,9 +182,13 @@ def samples(chat, entries) -> dict[str, tuple[Callable, tuple, str | None]]:
         "assigned_frame": (frames.assigned_frame, (detail,), "assigned"),
         "status_frame": (frames.status_frame, ("away",), None),
         "released_frame": (frames.released_frame, (str(chat.public_id), "unanswered"), None),
+        "wrapup_frame": (frames.wrapup_frame, (chat, NOW), None),
         "floor_state_frame": (frames.floor_state_frame, (NOW, [row], [{"username": "ana"}], []), None),
         "monitor_started_frame": (frames.monitor_started_frame, (detail,), None),
         "monitor_stopped_frame": (frames.monitor_stopped_frame, (str(chat.public_id), "ended"), None),
+        "internal_frame": (frames.internal_frame, (note,), None),
+        "skip_frame": (frames.skip_frame, (note.seq,), None),
+        "mode_frame": (frames.mode_frame, (str(chat.public_id), "whisper"), None),
         "relay_event": (frames.relay_event, (frames.typing_frame("agent"), str(chat.public_id)), None),
         "agent_assigned_event": (frames.agent_assigned_event, (str(chat.public_id),), None),
         "agent_released_event": (frames.agent_released_event, (str(chat.public_id), "transferred"), None),

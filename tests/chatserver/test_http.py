@@ -64,7 +64,7 @@ def test_hours_with_closure_from_settings_and_database(weekday_hours, settings):
 def test_hours_defaults_to_now(settings):
     """Without `at`, the answer is for now."""
     data = Client().get("/api/hours/").json()
-    assert set(data) == {"open", "at", "timezone", "closes_at", "next_open", "weekly", "phone"}
+    assert set(data) == {"open", "at", "timezone", "closes_at", "next_open", "weekly", "phone", "leave_message"}
     assert data["phone"] == settings.SERVICE_CENTER_PHONE  # extension for the portal widget
 
 

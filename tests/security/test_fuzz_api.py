@@ -154,7 +154,7 @@ def test_hours_at_never_500(at):
     response = Client(raise_request_exception=False).get("/api/hours/", {"at": at})
     body = assert_well_formed(response, "/api/hours/")
     if response.status_code == 200:
-        assert set(body) == {"open", "at", "timezone", "closes_at", "next_open", "weekly", "phone"}
+        assert set(body) == {"open", "at", "timezone", "closes_at", "next_open", "weekly", "phone", "leave_message"}
 
 
 params = st.dictionaries(

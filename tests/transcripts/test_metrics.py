@@ -82,13 +82,13 @@ def floor(provider, agent, agent2):
 
 
 def figures(requested, answered, abandoned, refused, w50, w90, h50, hmean, fcr, warnings, timeouts, transfers,
-            checks=0, resolved_rate=None, rating_mean=None):  # fmt: skip
+            checks=0, resolved_rate=None, rating_mean=None, wrapup=None):  # fmt: skip
     return {
         "requested": requested, "answered": answered, "abandoned": abandoned, "refused": refused,
         "wait_p50_seconds": w50, "wait_p90_seconds": w90, "handle_p50_seconds": h50, "handle_mean_seconds": hmean,
         "fcr_rate": fcr, "provider_checks": checks, "provider_resolved_rate": resolved_rate,
         "provider_rating_mean": rating_mean, "idle_warnings": warnings, "idle_timeouts": timeouts,
-        "transfers": transfers,
+        "transfers": transfers, "wrapup_mean_seconds": wrapup,
     }  # fmt: skip
 
 
@@ -148,6 +148,7 @@ def test_csv_has_one_row_per_group(floor, supervisor):
         "0",
         "",
         "",
+        "",  # wrapup_mean_seconds: none of these chats had a wrap-up
     ]
     assert [row[:2] for row in rows[2:]] == [
         ["agent", "ana"], ["agent", "ben"], ["transaction_type", "add_on"], ["transaction_type", "new_referral"],

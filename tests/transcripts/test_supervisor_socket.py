@@ -71,7 +71,7 @@ async def test_silent_monitor_sees_the_chat_read_only_and_is_audited(provider, a
     assert seen["chat_id"] == chat["chat_id"] and seen["text"] == "Can you see this?"
 
     await s.message("I should not be able to say this", chat_id=chat["chat_id"])
-    assert (await s.type_("error"))["code"] == "bad_frame"
+    assert (await s.type_("error"))["code"] == "wrong_mode"  # only after barging in (docs/record.md)
     assert "I should not be able to say this" not in str(await p.drain())
 
     await a.send({"type": "close", "chat_id": chat["chat_id"], "disposition": "resolved"})

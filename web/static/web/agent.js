@@ -20,8 +20,6 @@
   var queueAt = Date.now();
   var status = "away";
   var capacity = 0;
-  var baseTitle = document.title;
-  var flashTimer = null;
   var REASONS = {
     idle_timeout: "The provider did not reply: the chat ended for inactivity.",
     agent_closed: "You closed the chat.",
@@ -32,56 +30,36 @@
     notice.textContent = text;
   }
 
-  // --- offer alert: title flash and an optional beep ------------------------------------------------
+  // --- alerts: sound, title count, desktop notifications (alerts.js) ---------------------------------
 
-  muteBox.checked = window.localStorage.getItem("clickchat.mute") === "1";
-  muteBox.addEventListener("change", function () {
-    window.localStorage.setItem("clickchat.mute", muteBox.checked ? "1" : "0");
+  var alerts = new C.Alerts({
+    mute: muteBox,
+    notifyButton: document.getElementById("notify-button"),
+    notifyState: document.getElementById("notify-state"),
+    onOpen: function (id) { if (chats[id]) select(chats[id]); },
   });
 
-  function beep() {
-    if (muteBox.checked) return;
-    try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      var ctx = new Ctx();
-      var osc = ctx.createOscillator();
-      var gain = ctx.createGain();
-      osc.frequency.value = 880;
-      gain.gain.value = 0.08;
-      osc.connect(gain);
-      gain.connect(ctx.destination);
-      osc.start();
-      osc.stop(ctx.currentTime + 0.25);
-    } catch (err) {
-      /* no audio: the title flash still tells */
-    }
-  }
-
-  /** A new offer: toast, title flash and sound; focus stays where the agent is typing. */
+  /** A new offer: toast, sound and the title count; focus stays where the agent is typing. */
   function announce(summary) {
     var text = "New chat: case " + summary.case_number + " (" + summary.patient.first_name + " " + summary.patient.last_name + ").";
     toast.textContent = text;
     toast.hidden = false;
     window.clearTimeout(announce.timer);
     announce.timer = window.setTimeout(function () { toast.hidden = true; }, 8000);
-    flash("New chat: case " + summary.case_number);
+    alerts.alert("offer", summary.case_number, summary.chat_id);
   }
 
-  function flash(text) {
-    var on = false;
-    var rounds = 0;
-    window.clearInterval(flashTimer);
-    flashTimer = window.setInterval(function () {
-      on = !on;
-      rounds += 1;
-      document.title = on ? "● " + text : baseTitle;
-      if (rounds > 20 || (document.hasFocus() && rounds > 6)) {
-        window.clearInterval(flashTimer);
-        document.title = baseTitle;
-      }
-    }, 800);
-    beep();
+  /** Unread entries and new offers over all tabs, in the page title. */
+  function showCount() {
+    var total = 0;
+    Object.keys(chats).forEach(function (id) { total += chats[id].unread + (chats[id].isNew ? 1 : 0); });
+    alerts.count(total);
   }
+
+  document.addEventListener("visibilitychange", function () {
+    var chat = current();
+    if (!document.hidden && chat) chat.setUnread(0); // back on the page: the chat in front is read
+  });
 
   // --- status and queue -----------------------------------------------------------------------------
 
@@ -95,8 +73,11 @@
   }
 
   function showLoad() {
-    var held = Object.keys(chats).filter(function (id) { return !chats[id].ended; }).length;
-    document.getElementById("load").textContent = held + " of " + capacity + " chats";
+    var ids = Object.keys(chats);
+    var held = ids.filter(function (id) { return !chats[id].ended; }).length;
+    var wrapping = ids.filter(function (id) { return chats[id].inWrapup(); }).length;
+    document.getElementById("load").textContent = held + wrapping + " of " + capacity + " chats" +
+      (wrapping ? " (" + wrapping + " in wrap-up)" : "");
     document.getElementById("no-chats").hidden = Object.keys(chats).length > 0;
   }
 
@@ -149,6 +130,55 @@
     tabList.select(chat.tab);
   }
 
+  function current() {
+    var tab = tabList.selected();
+    return tab ? chats[tab.getAttribute("data-chat-id")] || null : null;
+  }
+
+  /** In front of the agent: its tab selected and the page visible. */
+  function inFront(chat) {
+    return chat.tab.getAttribute("aria-selected") === "true" && !document.hidden;
+  }
+
+  // --- transfer picker: who is available with room (GET /api/agents/available/) ----------------------
+
+  var ROLE_WORDS = { agent: "agent", supervisor: "supervisor" };
+  var targets = {
+    list: null,
+    loadedAt: 0,
+    selects: [],
+    fill: function (picker) {
+      this.selects.push(picker);
+      this.render(picker);
+      this.refresh();
+    },
+    refresh: function () {
+      var self = this;
+      if (Date.now() - this.loadedAt < 2000) return; // one request however many panels ask at once
+      this.loadedAt = Date.now();
+      window.fetch("/api/agents/available/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+        .then(function (data) {
+          self.list = data.agents;
+          self.selects = self.selects.filter(function (sel) { return document.contains(sel); });
+          self.selects.forEach(function (sel) { self.render(sel); });
+        })
+        .catch(function () { say("Could not load who is available to take a transfer; try again."); });
+    },
+    render: function (picker) {
+      var keep = picker.value;
+      C.clear(picker);
+      var list = this.list || [];
+      var first = this.list === null ? "Loading…" : list.length ? "Choose…" : "No one available with room";
+      picker.appendChild(el("option", { value: "", text: first }));
+      list.forEach(function (t) {
+        picker.appendChild(el("option", { value: t.username, text: t.name + " (" + (ROLE_WORDS[t.role] || t.role) +
+          ", " + t.load + " of " + t.capacity + " chats)" }));
+      });
+      picker.value = list.some(function (t) { return t.username === keep; }) ? keep : "";
+    },
+  };
+
   // --- one chat ----------------------------------------------------------------------------------------
 
   function AgentChat(summary) {
@@ -156,7 +186,9 @@
     var id = summary.chat_id;
     this.id = id;
     this.unread = 0;
+    this.isNew = false; // offered while another chat was in front, not looked at yet
     this.ended = false;
+    this.wrapupState = null; // the last `wrapup` frame while the chat is in wrap-up
     this.seenSeq = summary.last_seq || 0; // entries up to here were there before this page saw the chat: never "new"
     this.idleTimer = null;
     var panel = C.chatPanel("agent-panel-template", id);
@@ -173,7 +205,11 @@
       messageFrame: function (clientId, text) { return { type: "message", chat_id: id, client_id: clientId, text: text }; },
       typingFrame: function () { return { type: "typing", chat_id: id }; },
       onEntry: function (frame, live) { self.onEntry(frame, live); },
+      renderEntry: function (frame) { return self.files.item(frame); },
+      onRepeat: function (frame) { self.files.refresh(frame, self.log.list); },
     });
+    this.files = new C.Attachments({ panel: panel, chatId: id, limits: C.attachmentLimits(root), me: me,
+      mine: function (role) { return role !== "provider"; } });
     this.text = this.q(".composer-text");
     this.text.id = "reply-" + id;
     this.text.setAttribute("maxlength", root.getAttribute("data-max-chars"));
@@ -187,6 +223,7 @@
     tabs.appendChild(this.tab);
     panels.appendChild(panel);
     this.update(summary);
+    document.dispatchEvent(new CustomEvent("clickchat:chat", { detail: { chat: this, socket: socket } })); // notes.js, history.js
 
     var select_ = this.q(".canned");
     select_.appendChild(el("option", { value: "", text: canned.length ? "Choose…" : "None set up" }));
@@ -206,13 +243,15 @@
     this.text.addEventListener("input", function () { self.log.typed(); });
     this.q(".transfer-form").addEventListener("submit", function (event) {
       event.preventDefault();
-      var to = self.q(".transfer-to").value.trim();
+      var to = self.q(".transfer-to").value;
       if (!to) {
-        say("Type the username of the agent to transfer to, or use Back to queue.");
+        say("Choose an available agent to transfer to, or use Back to queue.");
         return;
       }
       socket.send({ type: "transfer", chat_id: id, to: to });
     });
+    this.q(".transfer-to").addEventListener("focus", function () { targets.refresh(); });
+    targets.fill(this.q(".transfer-to"));
     this.q(".back-to-queue").addEventListener("click", function () {
       socket.send({ type: "transfer", chat_id: id, to: null });
     });
@@ -222,6 +261,15 @@
     this.q(".close-form").addEventListener("submit", function (event) {
       event.preventDefault();
       socket.send({ type: "close", chat_id: id, disposition: self.q(".disposition").value });
+    });
+    var wrapForm = this.q(".wrapup");
+    wrapForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      self.sendWrapup(true);
+    });
+    wrapForm.addEventListener("change", function () { self.sendWrapup(false); }); // saved as the agent goes
+    this.q(".wrapup-extend").addEventListener("click", function () {
+      socket.send({ type: "wrapup_extend", chat_id: id });
     });
   }
 
@@ -245,6 +293,7 @@
       ["Requested", s.requested_at ? new Date(s.requested_at).toLocaleString() : "—"],
       ["Question", s.question || "—"],
     ];
+    if (s.left_message) rows.push(["Left as a message", "The provider may not be online: your answer waits for them in My chats."]);
     rows.forEach(function (row) {
       dl.appendChild(el("div", {}, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]));
     });
@@ -258,9 +307,22 @@
 
   AgentChat.prototype.setUnread = function (n) {
     this.unread = n;
-    this.badge.hidden = n === 0;
-    this.badge.textContent = String(n);
-    this.badge.setAttribute("aria-label", n + " unread");
+    if (n === 0) this.isNew = false;
+    this.showBadge();
+  };
+
+  AgentChat.prototype.showBadge = function () {
+    var n = this.unread;
+    this.badge.hidden = n === 0 && !this.isNew;
+    this.badge.textContent = n ? String(n) : "new";
+    this.badge.setAttribute("aria-label", n ? n + " unread" : "new chat");
+    showCount();
+  };
+
+  /** Something the agent should see happened in this chat: a badge when it is not in front, and the alert. */
+  AgentChat.prototype.alert = function (kind) {
+    if (!inFront(this)) this.setUnread(this.unread + 1);
+    alerts.alert(kind, this.summary.case_number, this.id);
   };
 
   AgentChat.prototype.insert = function (text) {
@@ -298,7 +360,7 @@
   AgentChat.prototype.onEntry = function (frame, live) {
     if (frame.type !== "message" || frame.sender_role !== "provider") return;
     this.clearIdle();
-    if (live && frame.seq > this.seenSeq && this.tab.getAttribute("aria-selected") !== "true") this.setUnread(this.unread + 1);
+    if (live && frame.seq > this.seenSeq && (!inFront(this) || !document.hasFocus())) this.alert("reply");
   };
 
   AgentChat.prototype.sendText = function () {
@@ -358,17 +420,82 @@
     this.tab.remove();
     this.panel.remove();
     delete chats[this.id];
+    window.clearInterval(this.wrapupTimer);
+    showCount();
     var rest = Object.keys(chats);
     if (wasSelected && rest.length) select(chats[rest[0]]);
     showLoad();
     if (hadFocus) (rest.length ? chats[rest[0]].tab : toggle).focus(); // never lost to the page body
   };
 
+  // --- wrap-up: after the end, the slot stays taken while the disposition and a note are finished ---
+
+  AgentChat.prototype.inWrapup = function () {
+    return this.wrapupState !== null && this.wrapupEndsAt > Date.now();
+  };
+
+  AgentChat.prototype.sendWrapup = function (done) {
+    if (!this.inWrapup()) return;
+    socket.send({ type: "wrapup", chat_id: this.id, disposition: this.q(".wrapup-disposition").value,
+      note: this.q(".wrapup-note").value, done: done });
+  };
+
+  /** A `wrapup` frame: start or update the countdown; seconds_left 0 means it was finished. */
+  AgentChat.prototype.wrapup = function (frame) {
+    var self = this;
+    if (!this.ended) this.end(frame.reason); // the wrap-up can arrive before the `ended` frame
+    if (frame.seconds_left <= 0) {
+      this.wrapupState = null;
+      this.remove(); // finished: the chat leaves the console, focus goes to the next tab
+      return;
+    }
+    var first = this.wrapupState === null;
+    this.wrapupState = frame;
+    this.wrapupEndsAt = Date.now() + frame.seconds_left * 1000;
+    var form = this.q(".wrapup");
+    var dismiss = this.q(".dismiss");
+    var hadFocus = this.panel.contains(document.activeElement);
+    if (first) {
+      this.q(".wrapup-disposition").value = frame.disposition || this.q(".disposition").value;
+      this.q(".wrapup-note").value = frame.note || "";
+    }
+    this.q(".wrapup-extend").hidden = !frame.extendable;
+    if (dismiss) dismiss.hidden = true; // finish the wrap-up instead
+    form.hidden = false;
+    if (first && hadFocus) this.q(".wrapup-disposition").focus(); // the Dismiss button it had went away
+    function render() {
+      var left = Math.max(0, Math.round((self.wrapupEndsAt - Date.now()) / 1000));
+      self.q(".wrapup-left").textContent = left ?
+        "Wrap-up: " + C.duration(left) + " left. Your slot stays taken until then." :
+        "Wrap-up time is over: your slot is free again.";
+      if (!left) self.wrapupOver();
+    }
+    window.clearInterval(this.wrapupTimer);
+    render();
+    if (this.wrapupState) this.wrapupTimer = window.setInterval(render, 1000);
+    showLoad();
+  };
+
+  AgentChat.prototype.wrapupOver = function () {
+    window.clearInterval(this.wrapupTimer);
+    var hadFocus = this.q(".wrapup").contains(document.activeElement);
+    this.wrapupState = null;
+    this.q(".wrapup-done").hidden = true;
+    this.q(".wrapup-extend").hidden = true;
+    this.q(".wrapup-disposition").disabled = true;
+    this.q(".wrapup-note").disabled = true;
+    var dismiss = this.q(".dismiss");
+    if (dismiss) {
+      dismiss.hidden = false;
+      if (hadFocus) dismiss.focus();
+    }
+    showLoad();
+  };
+
   /** A chat offered while another is in front of the agent: marked, announced, not switched to. */
   AgentChat.prototype.markNew = function () {
-    this.badge.hidden = false;
-    this.badge.textContent = "new";
-    this.badge.setAttribute("aria-label", "new chat");
+    this.isNew = true;
+    this.showBadge();
   };
 
   function adopt(summary, offered) {
@@ -378,13 +505,13 @@
     } else {
       chat = new AgentChat(summary);
       chats[summary.chat_id] = chat;
-      var current = tabList.selected();
+      var shown = tabList.selected();
       if (offered && wantNext) {
         requested[summary.chat_id] = true;
         wantNext = false;
       }
       // Never switch under the agent's hands: a chat they did not ask for only opens when nothing else is open.
-      if (!current || requested[summary.chat_id]) select(chat);
+      if (!shown || requested[summary.chat_id]) select(chat);
       else if (offered) chat.markNew();
       if (offered && !requested[summary.chat_id]) announce(summary);
     }
@@ -396,6 +523,7 @@
 
   function onFrame(frame) {
     var chat = frame.chat_id ? chats[frame.chat_id] : null;
+    document.dispatchEvent(new CustomEvent("clickchat:frame", { detail: frame })); // notes.js, history.js
     switch (frame.type) {
       case "agent.state":
         capacity = frame.capacity;
@@ -407,6 +535,10 @@
         });
         Object.keys(chats).forEach(function (id) {
           if (!held[id] && !chats[id].ended) chats[id].remove(); // released while we were away
+        });
+        (frame.wrapups || []).forEach(function (w) { // chats still in wrap-up: their slot is taken
+          var wrapping = chats[w.chat_id] || adopt(w.chat, false);
+          wrapping.wrapup(w);
         });
         queue = frame.queue;
         queueAt = Date.now();
@@ -431,7 +563,12 @@
         break;
       case "message":
       case "event":
+      case "internal": // notes and whispers (docs/record.md); a whisper also alerts
         if (chat) chat.log.entry(frame, true);
+        if (chat && frame.kind === "whisper") chat.alert("whisper");
+        break;
+      case "attachment.status":
+        if (chat) chat.files.status(frame, chat.log.list);
         break;
       case "head":
         if (chat) chat.log.head(frame.seq);
@@ -443,7 +580,13 @@
         if (chat && frame.sender_role === "provider") chat.log.typing();
         break;
       case "idle.warning":
-        if (chat) chat.showIdle(frame.number, frame.seconds_left);
+        if (chat) {
+          chat.showIdle(frame.number, frame.seconds_left);
+          if (frame.number >= 2) chat.alert("idle"); // the last warning: the chat ends soon
+        }
+        break;
+      case "wrapup":
+        if (chat) chat.wrapup(frame);
         break;
       case "idle.cleared": // the provider typed or chose "I'm still here"
         if (chat) chat.clearIdle();
@@ -476,5 +619,29 @@
   C.sockets.push(socket);
   socket.connect();
   showLoad();
-  window.clickchatAgent = { chats: chats };
+
+  // --- what shortcuts.js drives ---------------------------------------------------------------------
+
+  window.clickchatAgent = {
+    chats: chats,
+    socket: socket, // notes.js
+    alerts: alerts,
+    say: say,
+    current: current,
+    acceptNext: function () { document.getElementById("accept-next").click(); },
+    toggleStatus: function () { toggle.click(); },
+    refreshTargets: function () { targets.refresh(); },
+    focusQueue: function () {
+      var first = document.querySelector("#queue-rows button");
+      if (first) first.focus();
+      else say("No one is waiting.");
+    },
+    step: function (by) {
+      var list = tabList.all();
+      if (!list.length) return say("No chats open.");
+      var next = list[(list.indexOf(tabList.selected()) + by + list.length) % list.length];
+      tabList.select(next);
+      next.focus();
+    },
+  };
 })();

@@ -39,6 +39,18 @@
     ]);
   }
 
+  /** A note, a whisper or an internal event (staff screens only: the provider is sent a `skip`). */
+  function internalItem(frame) {
+    var who = frame.sender || "A supervisor";
+    var label = frame.kind === "whisper" ? "Whisper from " + who + " (the provider does not see this)"
+      : frame.kind === "note" ? "Internal note · " + who : "Internal · " + who;
+    return el("li", { className: "internal " + (frame.kind || "") }, [
+      el("span", { className: "meta" }, [el("span", { className: "who", text: label }), " ",
+        el("time", { datetime: frame.at || "", text: C.clock(frame.at) })]),
+      el("span", { className: "body", text: frame.text }),
+    ]);
+  }
+
   /** "A Social Security number ending 6789 was hidden for safety; the agent sees only its last 4 digits." */
   function maskedNotice(masked, reader) {
     var parts = masked.map(function (m) {
@@ -54,7 +66,8 @@
    * options: panel (the chat's panel: its .entries list, .log scroll box and .typing line),
    * typingText, mine(role) -> bool, me (the reader's display name: their stored messages read "You"), reader ("the agent"), socket() -> its ResilientSocket, how that
    * socket words frames: syncFrame(after), messageFrame(client_id, text), typingFrame(); and hooks
-   * onEntry(frame, live), onAppend(item).
+   * onEntry(frame, live), onAppend(item), and for files (attachments.js): renderEntry(frame) -> item
+   * or null, onRepeat(frame) for an entry shown before (a replay: its state now), replayFrom() -> seq|null.
    */
   function ChatLog(options) {
     this.o = options;
@@ -70,7 +83,8 @@
 
   /** Where a replay should start: every seq up to here is shown. */
   ChatLog.prototype.after = function () {
-    return this.tracker.contiguous;
+    var from = this.o.replayFrom ? this.o.replayFrom() : null;
+    return from === null || from === undefined ? this.tracker.contiguous : Math.min(from, this.tracker.contiguous);
   };
 
   ChatLog.prototype.insert = function (item, seq) {
@@ -97,24 +111,42 @@
     this.insert(eventItem({ text: text }), null);
   };
 
-  /** A stored entry (`message` or `event`), live or replayed. */
-  ChatLog.prototype.entry = function (frame, live) {
-    if (!this.tracker.add(frame.seq)) return; // already shown (replay after a reconnect, sync)
+  /** Count a seq as shown; ask `sync` once per gap. False when it was shown already. */
+  ChatLog.prototype.track = function (seq) {
+    if (!this.tracker.add(seq)) return false;
     if (this.tracker.hasGap() && this.syncAsked !== this.tracker.contiguous) {
       this.syncAsked = this.tracker.contiguous;
       this.o.socket().send(this.o.syncFrame(this.tracker.contiguous));
+    }
+    return true;
+  };
+
+  /** A `skip`: a seq this reader may not see (an internal note): counted, so the log has no gap. */
+  ChatLog.prototype.skip = function (seq) {
+    this.track(seq);
+  };
+
+  /** A stored entry (`message`, `event`, or on staff screens `internal`), live or replayed. */
+  ChatLog.prototype.entry = function (frame, live) {
+    if (frame.type === "skip") return this.skip(frame.seq);
+    if (!this.track(frame.seq)) { // already shown (replay after a reconnect, sync)
+      if (this.o.onRepeat) this.o.onRepeat(frame);
+      return;
     }
     var mine = frame.client_id && this.pending[frame.client_id];
     if (mine) {
       delete this.pending[frame.client_id];
       this.insert(this.confirm(mine, frame), frame.seq);
+    } else if (frame.type === "internal") {
+      this.insert(internalItem(frame), frame.seq);
     } else if (frame.type === "message") {
       var ours = this.o.mine(frame.sender_role);
       var who = ours && this.o.me && frame.sender === this.o.me ? "You" : frame.sender || ""; // as send() labels it
       this.insert(messageItem(who, ours, frame.at, frame.text), frame.seq);
       if (!this.o.mine(frame.sender_role)) this.stopTyping(); // their message is what they were typing
     } else {
-      this.insert(eventItem(frame), frame.seq);
+      var custom = this.o.renderEntry ? this.o.renderEntry(frame) : null;
+      this.insert(custom || eventItem(frame), frame.seq);
     }
     if (this.o.onEntry) this.o.onEntry(frame, !!live);
   };

@@ -74,21 +74,63 @@
   function showHours(hours) {
     var text = document.getElementById("hours-text");
     var closed = document.getElementById("closed-notice");
+    var offer = hours.leave_message || {};
     root.setAttribute("data-open", hours.open ? "1" : "0");
+    if (!offer.offered && leaving) setLeaving(false); // chat opened (or the wait got short): a chat it is
     if (hours.open) {
       text.textContent = "Chat is open now" + (hours.closes_at ? ", until " + when(hours.closes_at, hours.timezone) : "") + ".";
       closed.hidden = true;
       form.hidden = false;
+      showWaitNotice(offer);
     } else {
+      showWaitNotice({});
       var next = hours.next_open ? when(hours.next_open, hours.timezone) : "later";
       var weekly = weeklyText(hours);
       text.textContent = "Chat is closed now. It opens again " + next + ".";
       document.getElementById("closed-text").textContent =
         "Chat opens again " + next + "." + (weekly ? " Chat is open " + weekly + "." : "");
       closed.hidden = false;
-      form.hidden = true;
+      form.hidden = !leaving;
+      document.getElementById("leave-message-open").hidden = leaving;
     }
   }
+
+  // --- leave a message (after hours, or a long wait): the same form plus the message ----------------
+
+  var leaving = false;
+
+  function showWaitNotice(offer) {
+    var box = document.getElementById("wait-notice");
+    box.hidden = !(offer.offered && offer.reason === "long_wait") || leaving;
+    if (box.hidden) return;
+    var wait = offer.estimated_wait_seconds;
+    document.getElementById("wait-text").textContent = (wait === null || wait === undefined
+      ? "No agent is available yet."
+      : "The wait is long right now: about " + Math.ceil(wait / 60) + " minutes.") +
+      " You can leave a message instead: an agent answers it as soon as one is free, and you do not need to stay online.";
+  }
+
+  /** The form in "leave a message" mode (or back to starting a chat). */
+  function setLeaving(on) {
+    leaving = on;
+    root.setAttribute("data-leaving", on ? "1" : "0");
+    document.getElementById("form-title").textContent = on ? "Leave a message about one patient" : "Start a chat about one patient";
+    document.getElementById("message-mode-hint").hidden = !on;
+    document.getElementById("l-question").textContent = on ? "Your message (required)" : "Your question";
+    document.getElementById("start-chat").textContent = on ? "Leave message" : "Start chat";
+    document.getElementById("f-question").required = on;
+    document.getElementById("leave-message-open").hidden = on;
+    if (on) document.getElementById("wait-notice").hidden = true;
+  }
+
+  function startLeaving() {
+    setLeaving(true);
+    form.hidden = false;
+    document.getElementById("form-title").setAttribute("tabindex", "-1");
+    document.getElementById("form-title").focus();
+  }
+  document.getElementById("leave-message-open").addEventListener("click", startLeaving);
+  document.getElementById("leave-message-instead").addEventListener("click", startLeaving);
 
   function loadHours() {
     fetch("/api/hours/", { credentials: "same-origin" })
@@ -113,7 +155,8 @@
 
   // --- My chats: case number, patient, type, status, agent, last activity (no transcript bodies) ---
 
-  var STATUS_WORDS = { waiting: "Waiting for an agent", active: "Open", ended: "Ended" };
+  var STATUS_WORDS = { held: "Message left: waits for chat to open", waiting: "Waiting for an agent", active: "Open",
+    ended: "Ended" };
 
   function loadMine() {
     var query = "?status=" + encodeURIComponent(document.getElementById("mine-status").value) +
@@ -131,16 +174,17 @@
         }
         var rows = reply.data.chats || [];
         rows.forEach(function (row) {
-          var caseCell = chats[row.chat_id] && !chats[row.chat_id].ended
+          var caseCell = (chats[row.chat_id] && !chats[row.chat_id].ended) || row.unread
             ? el("button", { type: "button", className: "link", text: row.case_number,
-              "aria-label": "Open the chat of case " + row.case_number,
-              onclick: function () { tabList.select(chats[row.chat_id].tab); chats[row.chat_id].tab.focus(); } })
+              "aria-label": (row.unread ? "Read the answer of case " : "Open the chat of case ") + row.case_number,
+              onclick: function () { showChat(row); } })
             : el("span", { text: row.case_number });
           body.appendChild(el("tr", { "data-chat-id": row.chat_id }, [
             el("td", {}, [caseCell]),
             el("td", { text: row.patient.first_name + " " + row.patient.last_name + " (" + row.patient.member_id + ")" }),
             el("td", { text: row.transaction_type_label }),
-            el("td", { text: STATUS_WORDS[row.status] || row.status }),
+            el("td", {}, [STATUS_WORDS[row.status] || row.status, row.left_message ? " (message)" : null,
+              row.unread ? el("strong", { className: "unread", text: " New answer" }) : null]),
             el("td", { text: row.agent || "—" }),
             el("td", {}, [el("time", { datetime: row.last_activity, text: new Date(row.last_activity).toLocaleString() })]),
           ]));
@@ -259,6 +303,7 @@
     else if (dob > (latest || isoDate(new Date()))) problems.push({ field: "dob", message: "The date of birth must be in the past." });
     else if (dob < "1900-01-01") problems.push({ field: "dob", message: "Check the year of the date of birth." });
     if (body.transaction_type === "status_inquiry" && !body.reference) problems.push({ field: "reference", message: PLAIN.reference });
+    if (body.leave_message && !body.question) problems.push({ field: "question", message: "Write your message: it is what the agent answers." });
     return problems;
   }
 
@@ -292,6 +337,7 @@
       discharge_within_24h: document.getElementById("f-discharge_within_24h").checked,
       question: value("question"),
     };
+    if (leaving) body.leave_message = true;
     var problems = formProblems(body);
     if (problems.length) {
       showErrors(problems);
@@ -315,7 +361,14 @@
           var chat = existing || openChat({ chat_id: reply.data.chat_id, case_number: reply.data.case_number,
             ws_url: reply.data.ws_url, patient: body.patient, location: body.location,
             transaction_type: body.transaction_type });
-          if (existing || reply.status === 200) {
+          if (reply.data.left_message && reply.status === 201) {
+            chat.note("Your message was left: case " + reply.data.case_number + ". " + (reply.data.status === "held"
+              ? "An agent will answer it when chat opens."
+              : "An agent will answer it as soon as one is free.") +
+              " You do not need to stay online: the answer shows in My chats and in this tab.");
+            setLeaving(false);
+            loadHours();
+          } else if (existing || reply.status === 200) {
             chat.note("You already have a chat open about this patient, so your new request was added to it" +
               (body.question ? " and your question was sent to the agent." : "."));
           }
@@ -384,7 +437,15 @@
       messageFrame: function (clientId, text) { return { type: "message", client_id: clientId, text: text }; },
       typingFrame: function () { return { type: "typing" }; },
       onAppend: function () { self.badge(); },
+      onEntry: function (frame, live) {
+        if (live && frame.event === "message_released") self.setStatus("Chat is open: your message is in the queue.");
+      },
+      renderEntry: function (frame) { return self.files.item(frame); },
+      onRepeat: function (frame) { self.files.refresh(frame, self.log.list); },
+      replayFrom: function () { return self.files.replayFrom(); },
     });
+    this.files = new C.Attachments({ panel: panel, chatId: id, limits: C.attachmentLimits(root),
+      mine: function (role) { return role === "provider"; } });
 
     this.q(".composer").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -458,6 +519,7 @@
     switch (frame.type) {
       case "chat.state":
         this.q(".case-number").textContent = frame.case_number;
+        if (frame.status === "held") this.setStatus("Your message waits for chat to open; an agent will answer it then. You do not need to stay online.");
         if (frame.status === "waiting") this.showQueue(frame.position, frame.estimated_wait_seconds);
         else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "An agent has your chat.");
         if (frame.idle_warnings && typeof frame.idle_seconds_left === "number") this.showIdle(frame.idle_warnings, frame.idle_seconds_left);
@@ -477,6 +539,12 @@
       case "message":
       case "event":
         this.log.entry(frame, true);
+        break;
+      case "skip": // a seq the provider does not see (docs/record.md)
+        this.log.skip(frame.seq);
+        break;
+      case "attachment.status":
+        this.files.status(frame, this.log.list);
         break;
       case "head":
         this.log.head(frame.seq);
@@ -689,6 +757,32 @@
     else if (why === "forbidden" || why === "not_found") this.end(null, null);
   };
 
+  /** A chat's tab, opened for it if needed (an answered message that ended meanwhile too), selected. */
+  function showChat(row) {
+    var chat = chats[row.chat_id] || openChat(row);
+    tabList.select(chat.tab);
+    chat.tab.focus();
+  }
+
+  /** "An agent answered your message": one line per answer not read yet, the case number a button. */
+  function loadAnswers() {
+    return fetch("/api/chats/?status=all", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { chats: [] }; })
+      .then(function (data) {
+        var unread = (data.chats || []).filter(function (row) { return row.unread; });
+        var box = document.getElementById("answers-notice");
+        C.clear(box);
+        box.hidden = !unread.length;
+        unread.forEach(function (row) {
+          box.appendChild(el("p", {}, ["An agent answered the message you left, case ",
+            el("button", { type: "button", className: "link", text: row.case_number,
+              "aria-label": "Read the answer of case " + row.case_number,
+              onclick: function () { showChat(row); } }), "."]));
+        });
+      })
+      .catch(function () { /* the answers still show in My chats */ });
+  }
+
   function openChat(info) {
     var chat = new Chat(info);
     chats[info.chat_id] = chat;
@@ -700,6 +794,6 @@
   syncTypeToLocation();
   loadHours();
   window.setInterval(loadHours, 60000);
-  loadOpenChats();
+  loadAnswers().then(loadOpenChats);
   window.clickchatProvider = { chats: chats };
 })();

@@ -22,7 +22,7 @@
   var KEY_LABELS = {
     waiting_seconds: "Waiting", waited_seconds: "Waited", wait_p50_seconds: "Wait (median)",
     wait_p90_seconds: "Wait (90th percentile)", wait_p50_minutes: "Wait (median)", wait_p90_minutes: "Wait (90th percentile)",
-    aht_seconds: "Average handle time", fcr: "First-contact resolution", fcr_rate: "First-contact resolution",
+    aht_seconds: "Average handle time", wrapup_mean_seconds: "Wrap-up (mean)", fcr: "First-contact resolution", fcr_rate: "First-contact resolution",
     close_reason: "Close reason", transaction_type: "Type", member_id: "Member id", case_number: "Case",
   };
   var HIDDEN_COLUMNS = ["entries", "chat_id", "id"]; // ids mean nothing to a person; links and buttons carry them
@@ -142,6 +142,12 @@
     if (formId !== "search" || initial.toString()) run();
   }
 
+  /** How notes, whispers and internal events are marked (docs/record.md): the provider never saw them. */
+  function internalLabel(e) {
+    if (!e.internal && e.type !== "internal") return "";
+    return { note: "Internal note · ", whisper: "Whisper to the agent · " }[e.kind] || "Internal · ";
+  }
+
   function transcriptPage() {
     var head = document.getElementById("transcript-head");
     var list = document.getElementById("transcript-entries");
@@ -161,8 +167,8 @@
         return el("div", {}, [el("dt", { text: f[0] }), el("dd", { text: show(f[1], f[2]) })]);
       })));
       (t.entries || []).forEach(function (e) {
-        list.appendChild(el("li", { className: e.kind === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
-          el("span", { className: "meta" }, [el("span", { className: "who", text: "#" + e.seq + " " + (e.sender || e.sender_role || "") }),
+        list.appendChild(el("li", { className: e.internal ? "internal " + e.kind : e.kind === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
+          el("span", { className: "meta" }, [el("span", { className: "who", text: "#" + e.seq + " " + internalLabel(e) + (e.sender || e.sender_role || "") }),
             " ", el("time", { datetime: e.at, text: new Date(e.at).toLocaleString() })]),
           el("span", { className: "body", text: e.text }),
         ]));
@@ -311,8 +317,8 @@
     function entry(chatId, e) {
       var w = watched[chatId];
       if (!w || !w.tracker.add(e.seq)) return;
-      w.log.appendChild(el("li", { className: e.type === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
-        el("span", { className: "meta" }, [el("span", { className: "who", text: e.sender || e.sender_role || "" }), " ",
+      w.log.appendChild(el("li", { className: e.type === "internal" ? "internal " + e.kind : e.type === "message" ? "msg " + (e.sender_role === "provider" ? "theirs" : "mine") : "system" }, [
+        el("span", { className: "meta" }, [el("span", { className: "who", text: internalLabel(e) + (e.sender || e.sender_role || "") }), " ",
           el("time", { datetime: e.at || "", text: C.clock(e.at) })]),
         el("span", { className: "body", text: e.text }),
       ]));
@@ -335,10 +341,11 @@
         watched[chat.chat_id] = { log: log, box: box, tracker: new C.SeqTracker(), section: section, state: state };
         monitorBox.appendChild(section);
         (chat.entries || []).forEach(function (e) { entry(chat.chat_id, e); });
+        document.dispatchEvent(new CustomEvent("clickchat:monitor", { detail: { chat: chat, section: section, state: state, socket: socket } })); // monitor.js
         return true;
       }
       if (!frame.chat_id || !watched[frame.chat_id]) return false;
-      if (frame.type === "message" || frame.type === "event") entry(frame.chat_id, frame);
+      if (frame.type === "message" || frame.type === "event" || frame.type === "internal") entry(frame.chat_id, frame);
       if (frame.type === "monitor.stopped") {
         watched[frame.chat_id].section.remove();
         delete watched[frame.chat_id];
@@ -349,6 +356,7 @@
       url: function () { return "/ws/supervisor/"; },
       onFrame: function (frame) {
         failures = 0;
+        document.dispatchEvent(new CustomEvent("clickchat:floor-frame", { detail: frame })); // monitor.js
         if (frame.type === "error") conn.textContent = frame.message;
         else if (!monitor(frame)) render(frame);
       },
