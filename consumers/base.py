@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -156,7 +156,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         return result
 
     async def post_message(
-        self, chat_id: uuid.UUID, client_id: uuid.UUID, text: str, ack: Callable[[Posted], dict]
+        self, chat_id: uuid.UUID, client_id: uuid.UUID, text: str, ack: Callable[[Posted], Mapping[str, object]]
     ) -> Posted:
         """Store a message once per client_id (chats.message_store, from the event loop), send the
         sender its `ack(posted)` frame, then publish the relays: the ack does not wait on Redis,
