@@ -98,6 +98,9 @@ class Chat(models.Model):
     first_accepted_at = models.DateTimeField(null=True, blank=True)
     offered_at = models.DateTimeField(null=True, blank=True, help_text="When the current agent got the chat")
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When the current agent answered")
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a console of the current agent received the chat (then: joined)"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)

@@ -18,17 +18,19 @@ from chats.frames.shapes import FloorStateFrame, MonitorStartedFrame
 from chats.models import Chat, Status
 from queueing.board import waiting_list
 from queueing.console import chat_with_entries
+from queueing.consoles import online_user_ids
 from queueing.models import AgentPresence, PresenceStatus
-from queueing.presence import capacity_of, fresh_since
+from queueing.presence import capacity_of
 from transcripts.access import TranscriptAccessError
 from transcripts.models import AccessAction
 from transcripts.reading import Requester
 
-OFFLINE = "offline"  # an agent marked available whose consoles all stopped beating
+OFFLINE = "offline"  # an agent with no open console (queueing.consoles)
 
 
 def agent_rows(now: datetime) -> list[dict[str, Any]]:
     presences = {p.pk: p for p in AgentPresence.objects.all()}
+    online = online_user_ids()
     staff = (
         User.objects.filter(role__in=STAFF_ROLES, is_active=True)
         .annotate(load=Count("served_chats", filter=Q(served_chats__status=Status.ACTIVE)))
@@ -40,7 +42,7 @@ def agent_rows(now: datetime) -> list[dict[str, Any]]:
         if presence is None and not user.load:
             continue  # never opened a console
         status = presence.status if presence else PresenceStatus.AWAY
-        if presence is not None and presence.last_seen < fresh_since(now):
+        if presence is not None and user.pk not in online:
             status = OFFLINE
         rows.append(
             {

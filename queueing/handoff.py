@@ -8,18 +8,18 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import Role, User
-from chats import groups
 from chats.ending import end_chat
-from chats.frames import agent_left_frame, agent_released_event
+from chats.frames import agent_left_frame
 from chats.messaging import ChatAccessError, check_may_write
 from chats.models import Chat, CloseReason, Disposition, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
+from queueing.assignment import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
 from queueing.board import publish_queue_changed
-from queueing.models import AgentPresence, PresenceStatus
-from queueing.presence import capacity_of, fresh_since
+from queueing.models import AgentPresence
+from queueing.offers import release
+from queueing.presence import available_with_console, capacity_of
 from queueing.returns import remember_returner
-from queueing.routing import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
 
 
 def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
@@ -28,10 +28,6 @@ def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
         return check_may_write(agent, lock_chat(public_id=chat_id))
     except ChatAccessError as exc:
         raise QueueError(exc.code, exc.message) from None
-
-
-def release(chat: Chat, agent: User, reason: str, outbox: Outbox) -> None:
-    outbox.add(groups.user_group(agent.pk), agent_released_event(str(chat.public_id), reason))
 
 
 def check_target(username: str, agent: User, *, now: datetime, supervisors_only: bool) -> tuple[User, AgentPresence]:
@@ -43,7 +39,7 @@ def check_target(username: str, agent: User, *, now: datetime, supervisors_only:
     if supervisors_only and target.role != Role.SUPERVISOR:
         raise QueueError("not_a_supervisor", f"{target.display_name} is not a supervisor.")
     presence = AgentPresence.objects.select_for_update().filter(pk=target.pk).first()
-    if presence is None or presence.status != PresenceStatus.AVAILABLE or presence.last_seen < fresh_since(now):
+    if presence is None or not available_with_console().filter(pk=target.pk).exists():
         raise QueueError("agent_away", f"{target.display_name} is not available.")
     if Chat.objects.holding_slot(target.pk, now=now).count() >= capacity_of(target):
         raise QueueError("agent_full", f"{target.display_name} has no room for another chat.")
@@ -51,9 +47,7 @@ def check_target(username: str, agent: User, *, now: datetime, supervisors_only:
 
 
 def any_available_supervisor(now: datetime) -> str:
-    for presence in AgentPresence.objects.filter(
-        user__role=Role.SUPERVISOR, status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now)
-    ).select_related("user"):
+    for presence in available_with_console().filter(user__role=Role.SUPERVISOR).select_related("user"):
         if Chat.objects.holding_slot(presence.pk, now=now).count() < capacity_of(presence.user):
             return presence.user.username
     raise QueueError("no_supervisor", "No supervisor is available; try again shortly or keep the chat.")

@@ -66,7 +66,8 @@ def chat_state_frame(chat: Chat, queue: QueuePlaceFrame | None, idle_seconds_lef
         "status": chat.status,
         "position": queue["position"] if queue else None,
         "estimated_wait_seconds": queue["estimated_wait_seconds"] if queue else None,
-        "agent": chat.agent.display_name if chat.agent else None,
+        # named once a console of the agent has the chat (queueing.offers.record_delivery)
+        "agent": chat.agent.display_name if chat.agent and chat.delivered_at else None,
         "last_seq": chat.last_seq,
         "idle_warnings": idle_warnings_of(chat),
         "idle_seconds_left": idle_seconds_left,

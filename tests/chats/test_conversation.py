@@ -23,8 +23,9 @@ async def test_provider_and_agent_talk_and_every_line_is_stored(provider, agent)
     await a.send({"type": "accept", "chat_id": chat["chat_id"]})
     assigned = await a.type_("assigned")
     assert assigned["chat"]["chat_id"] == chat["chat_id"]
-    assert [e["event"] for e in assigned["chat"]["entries"] if e["type"] == "event"] == ["requested", "agent_joined"]
-    assert (await p.type_("agent.joined"))["name"] == "Ana Tester"
+    assert [e["event"] for e in assigned["chat"]["entries"] if e["type"] == "event"] == ["requested"]
+    assert (await p.type_("agent.joined"))["name"] == "Ana Tester"  # once the console had the chat
+    assert (await a.type_("event", event="agent_joined"))["chat_id"] == chat["chat_id"]
 
     cid = await p.message("hello")
     ack = await p.type_("ack", client_id=cid)

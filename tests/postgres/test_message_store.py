@@ -19,10 +19,10 @@ from chats.integrity import verify_chain
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Entry, Status
 from chats.outbox import Outbox
+from queueing.assignment import accept_chat
 from queueing.handoff import close_chat
 from queueing.idle import sweep_idle
 from queueing.intake import request_chat
-from queueing.routing import accept_chat
 from tests.conftest import chat_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

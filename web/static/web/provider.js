@@ -521,7 +521,7 @@
         this.q(".case-number").textContent = frame.case_number;
         if (frame.status === "held") this.setStatus("Your message waits for chat to open; an agent will answer it then. You do not need to stay online.");
         if (frame.status === "waiting") this.showQueue(frame.position, frame.estimated_wait_seconds);
-        else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "An agent has your chat.");
+        else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "Connecting you to an agent…");
         if (frame.idle_warnings && typeof frame.idle_seconds_left === "number") this.showIdle(frame.idle_warnings, frame.idle_seconds_left);
         break;
       case "queue":
