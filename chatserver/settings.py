@@ -131,8 +131,9 @@ if REDIS_URL or REDIS_SENTINELS:
             # The pub/sub layer delivers several times faster than RedisChannelLayer. It has no
             # capacity, expiry or group_expiry (groups are Redis subscriptions that live as long
             # as the socket), and drops messages on a Redis reconnect: clients heal that by
-            # resuming from the database (?after=SEQ, or `sync`).
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # resuming from the database (?after=SEQ, or `sync`). Subclassed to decode each
+            # message once per process (chatserver/channel_layer.py).
+            "BACKEND": "chatserver.channel_layer.DecodeOnceLayer",
             "CONFIG": {"hosts": [_redis_host]},
         }
     }

@@ -50,6 +50,7 @@ class AgentConsumer(ChatSocket):
         "ping": "on_ping",
     }
     own_roles = frozenset({"agent", "supervisor"})
+    shown_as = "console"  # with chat_id added
     shows_internal = True
 
     async def connect(self) -> None:
@@ -124,8 +125,9 @@ class AgentConsumer(ChatSocket):
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
-        posted = await self.post_message(chat_id, client_id, text)
-        await self.send_json(ack_frame(posted.entry, posted.masked, chat_id=str(chat_id)))
+        await self.post_message(
+            chat_id, client_id, text, lambda posted: ack_frame(posted.entry, posted.masked, chat_id=str(chat_id))
+        )
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
@@ -180,8 +182,12 @@ class AgentConsumer(ChatSocket):
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""
         chat_id, after = self.chat_id_of(frame), require_seq(frame)
-        for entry in await database_sync_to_async(agent_replay)(self.user, chat_id, after):
-            await self.send_json(with_chat_id(entry, str(chat_id)))
+        entries = await database_sync_to_async(agent_replay)(self.user, chat_id, after)
+        await self.send_entries([with_chat_id(entry, str(chat_id)) for entry in entries])
+
+    async def entries_between(self, chat_id: Any, after: int, before: int) -> list[dict]:
+        entries = await database_sync_to_async(agent_replay)(self.user, uuid.UUID(str(chat_id)), after)
+        return [with_chat_id(e, str(chat_id)) for e in entries if e["seq"] < before]
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -193,7 +199,7 @@ class AgentConsumer(ChatSocket):
             self.listed.saw(frame)
         if "chat_id" in event:
             frame = with_chat_id(frame, event["chat_id"])
-        await self.send_json(frame)
+        await self.relay_entry(frame, event.get("chat_id"), event)
         if frame.get("type") == "ended" and "chat_id" in event:
             heads.unfollow(self, event["chat_id"])
             await self.leave(groups.chat_group(event["chat_id"]))
