@@ -39,6 +39,36 @@ def session_expiry(session_key: str | None, user_id: int, *, now: datetime) -> d
     return session.expire_date
 
 
+def session_expiries(watched: list[tuple[str | None, int]], *, now: datetime) -> list[datetime | None]:
+    """`session_expiry` of many (session key, user id) pairs in two queries (a process's socket checks)."""
+    keys = {key for key, _ in watched if key}
+    sessions = {s.session_key: s for s in Session.objects.filter(session_key__in=keys, expire_date__gt=now)}
+    wanted = {user_id for key, user_id in watched if key in sessions}
+    users = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True)}
+    decoded: dict[str, dict] = {}
+    answers: list[datetime | None] = []
+    for key, user_id in watched:
+        session, user = sessions.get(key or ""), users.get(user_id)
+        if session is None or user is None:
+            answers.append(None)
+            continue
+        data = decoded.get(session.session_key)
+        if data is None:
+            data = decoded[session.session_key] = session.get_decoded()
+        session_hash = str(data.get(HASH_SESSION_KEY, ""))
+        verified = str(data.get(SESSION_KEY)) == str(user_id) and hash_verifies(user, session_hash)
+        answers.append(session.expire_date if verified else None)
+    return answers
+
+
+def extend_sessions(session_keys: set[str], until: datetime, *, now: datetime) -> int:
+    """Chat activity on sockets: these live sessions now expire at `until` (never earlier than
+    before); only the expiry is written, so the session's data (and a logout) are left as they are."""
+    return Session.objects.filter(session_key__in=session_keys, expire_date__gt=now, expire_date__lt=until).update(
+        expire_date=until
+    )
+
+
 def close_user_sockets(user_id: int) -> None:
     """Close every open socket of the user, in every process (logout, deactivation)."""
     async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "session.ended"})

@@ -190,48 +190,7 @@ def render(rec: dict, json_path: str) -> str:
         )
 
     if "5" in r:
-        rows = []
-        for _name, res in r["5"].items():
-            for k, x in res.items():
-                if not isinstance(x, dict):
-                    continue
-                rows.append(
-                    [
-                        k,
-                        x["chats"],
-                        x["claimed"],
-                        x["claims_per_s"],
-                        x["double_claims"],
-                        x["already_taken_answers"],
-                        x["accept_to_answer_ms"]["p50"],
-                        x["accept_to_answer_ms"]["p99"],
-                        x["request_to_claimed_ms"]["p50"],
-                        x["request_to_claimed_ms"]["p99"],
-                        x["cpu_pct"],
-                    ]
-                )
-        parts.append(
-            "\n### Scenario 5: queue claims on PostgreSQL (target 0 double claims, claim p99 ≤ 20 ms at 200 agents)\n"
-        )
-        parts.append("No peer has a queue; ours only.\n")
-        parts.append(
-            table(
-                [
-                    "agents",
-                    "chats",
-                    "claimed",
-                    "claims/s",
-                    "double claims",
-                    "already_taken answers",
-                    "accept→answer p50 ms",
-                    "accept→answer p99 ms",
-                    "request→claimed p50 ms",
-                    "request→claimed p99 ms",
-                    "server CPU %",
-                ],
-                rows,
-            )
-        )
+        parts.append(render_s5(r["5"]))
 
     if "6" in r:
         rows = []
@@ -299,6 +258,69 @@ def markers(block: str = "") -> tuple[str, str]:
     if not block:
         return BEGIN, END
     return f"<!-- results:{block}:begin -->", f"<!-- results:{block}:end -->"
+
+
+def render_s5(results: dict) -> str:
+    """Scenario 5 (bench/claims.py): routed and racing rounds per agent count, then the closing check."""
+    rows, closing = [], None
+    for _name, res in results.items():
+        for k, x in res.items():
+            if k == "console_closing":
+                closing = x
+                continue
+            for mode in ("routed", "racing"):
+                y = x.get(mode) if isinstance(x, dict) else None
+                if not y:
+                    continue
+                lat = y.get("request_to_assigned_ms") or y.get("claim_ms") or {}
+                rows.append(
+                    [
+                        k,
+                        mode,
+                        y["chats"],
+                        y["claimed"],
+                        y["double_claims"],
+                        y["claims_per_s"],
+                        y.get("already_taken_answers", "–"),
+                        lat.get("p50"),
+                        lat.get("p99"),
+                        (y.get("server_request_to_delivered_ms") or {}).get("p99", "–"),
+                        y["cpu_pct"],
+                    ]
+                )
+    out = [
+        "\n### Scenario 5: the queue at 10 / 50 / 200 agents (target every chat claimed, 0 double claims,"
+        " claim p99 ≤ 20 ms at 200 agents)\n",
+        "No peer has a queue; ours only. *routed*: consoles available, the server pushes each chat to one agent"
+        " (client-seen: `POST /api/chats/` sent → the console's `assigned`; server request→delivered: the"
+        " chat's `requested_at` → its first `agent_joined` event, both stamped by the server)."
+        " *racing*: consoles away, each races `accept` on one of the first three listed chats"
+        " (client-seen: `accept` sent → `assigned` or `already_taken`).\n",
+        table(
+            [
+                "agents",
+                "round",
+                "chats",
+                "claimed",
+                "double claims",
+                "claims/s",
+                "already_taken answers",
+                "client-seen p50 ms",
+                "client-seen p99 ms",
+                "server request→delivered p99 ms",
+                "server CPU %",
+            ],
+            rows,
+        ),
+    ]
+    if closing:
+        out.append(
+            f"\nConsole closing ({closing['consoles']} consoles, one closed, {closing['chats_after_close']} chats"
+            f" after): offers to the closed console {closing['offers_to_the_closed_console']}, claimed by the"
+            f" others {closing['claimed_by_the_others']}; reopened after {closing['reopened_after_s']} s: same chats"
+            f" {'yes' if closing['same_chats_after_reload'] else 'NO'}, status {closing['status_after_reload']}.\n"
+        )
+    return "\n".join(out)
 
 
 def write_report(rec: dict, json_path: Path, block: str = "") -> None:

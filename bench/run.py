@@ -89,12 +89,12 @@ SIZES = {
 }
 
 TARGETS = {
-    1: ["ours", "ours-daphne", "F1", "F3", "N0"],
-    2: ["ours", "ours-daphne", "F1", "F3", "N0"],
-    3: ["ours", "ours-daphne", "F1", "F3", "N0"],
-    4: ["ours", "ours-daphne", "F1", "N0"],
+    1: ["ours", "ours-2p", "ours-daphne", "F1", "F3", "N0"],
+    2: ["ours", "ours-2p", "ours-daphne", "F1", "F3", "N0"],
+    3: ["ours", "ours-2p", "ours-daphne", "F1", "F3", "N0"],
+    4: ["ours", "ours-2p", "ours-daphne", "F1", "N0"],
     5: ["ours"],
-    6: ["ours", "ours-daphne", "F1", "N0"],
+    6: ["ours", "ours-2p", "ours-daphne", "F1", "N0"],
     floor_load.NUMBER: floor_load.TARGETS,  # its own servers: one process, two behind Redis
 }
 

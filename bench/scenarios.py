@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from bench import claims
 from bench.clients import (
     Conn,
     Ours,
@@ -321,90 +322,7 @@ async def retrying(connect, counter: list[int], attempts: int = 30) -> None:
 
 # --- 5 ---------------------------------------------------------------------------------------------
 
-
-async def s5_claims(target: Target, agent_counts: list[int], chats: int, rate: float) -> dict[str, Any]:
-    """Agents race to accept a stream of chats: claims/s, claim latency, double claims."""
-    out = {}
-    world = Ours(target.proc.port)
-    await world.login_all([*target.providers, *target.agents[: max(agent_counts)]])
-    for k in agent_counts:
-        out[str(k)] = await _claims_round(target, world, k, chats, rate)
-        await asyncio.sleep(1)
-    return out
-
-
-async def _claims_round(target: Target, world: Ours, k: int, chats: int, rate: float) -> dict[str, Any]:
-    consoles = [await OursAgent(world, a).connect() for a in target.agents[:k]]
-    for c in consoles:
-        await c.set_status("away")
-    pending: dict[OursAgent, float] = {}
-    claim_lat: list[float] = []
-    taken = 0
-    winners: dict[str, list[str]] = {}
-    created_at: dict[str, float] = {}
-
-    lists: dict[OursAgent, list[str]] = {}
-
-    def try_accept(agent: OursAgent) -> None:
-        waiting = lists.get(agent) or []
-        if agent in pending or not waiting:
-            return
-        chat_id = random.choice(waiting[:3])
-        waiting.remove(chat_id)
-        pending[agent] = now()
-        asyncio.get_running_loop().create_task(agent.conn.send({"type": "accept", "chat_id": chat_id}))
-
-    def on_frame(agent: OursAgent, frame: dict, t: float) -> None:
-        nonlocal taken
-        kind = frame.get("type")
-        if kind == "queue" and "waiting" in frame:
-            lists[agent] = [w["chat_id"] for w in frame["waiting"]]
-        elif kind == "assigned":
-            winners.setdefault(frame["chat"]["chat_id"], []).append(agent.username)
-            if agent in pending:
-                claim_lat.append(t - pending.pop(agent))
-        elif kind == "error" and agent in pending:
-            taken += frame.get("code") == "already_taken"
-            claim_lat.append(t - pending.pop(agent))
-        try_accept(agent)
-
-    for c in consoles:
-        c.frames_cb = on_frame
-    cpu = CpuWindow(target.proc)
-    t0 = now()
-    http = asyncio.Semaphore(4)  # each concurrent request holds a server thread and a PostgreSQL connection
-    async with httpx.AsyncClient(base_url=world.base, timeout=120) as client:
-
-        async def make(i: int) -> None:
-            await asyncio.sleep(i / rate)
-            async with http:
-                cid = await world.create_chat(client, target.providers[i % len(target.providers)])
-            created_at[cid] = now()
-
-        await asyncio.gather(*(make(i) for i in range(chats)))
-    deadline = time.monotonic() + 30
-    while len(winners) < chats and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    t1 = now()
-    first = {}
-    for c in consoles:
-        for cid, t in c.assigned.items():
-            first[cid] = min(first.get(cid, t), t)
-    to_claim = sorted(first[c] - created_at[c] for c in first if c in created_at)
-    result = {
-        "agents": k,
-        "chats": chats,
-        "claimed": len(winners),
-        "claims_per_s": round(len(winners) / (t1 - t0), 1),
-        "double_claims": sum(1 for v in winners.values() if len(set(v)) > 1),
-        "already_taken_answers": taken,
-        "accept_to_answer_ms": summary(sorted(claim_lat)),
-        "request_to_claimed_ms": summary(to_claim),
-        **cpu.result(),
-    }
-    await close_all(consoles)
-    await asyncio.sleep(1)
-    return result
+s5_claims = claims.s5_claims  # the queue at 10 / 50 / 200 agents: bench/claims.py
 
 
 # --- 6 ---------------------------------------------------------------------------------------------

@@ -102,9 +102,11 @@ class Proc:
     port: int
     health: str | None = None  # an HTTP path that answers when ready, else the port is enough
     proc: subprocess.Popen | None = None
+    cpus: str | None = None  # taskset's CPU list; None: SERVER_CPUS (one core)
 
     def start(self, timeout: float = 60) -> Proc:
-        argv = (["taskset", "-c", SERVER_CPUS] if SERVER_CPUS and shutil.which("taskset") else []) + self.argv
+        cpus = SERVER_CPUS if self.cpus is None else self.cpus
+        argv = (["taskset", "-c", cpus] if cpus and shutil.which("taskset") else []) + self.argv
         self.log = open(LOGDIR / f"{self.name}-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             argv, cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_preexec
@@ -255,8 +257,11 @@ def prepare_template(redis_url: str, template: str, providers: int, agents: int,
 
 
 # The same app under two servers: "ours" as deployed (the Procfile's `python -m chatserver.serve`,
-# Uvicorn) and "ours-daphne" (Daphne, the supported alternative).
-OUR_SERVERS = ("ours", "ours-daphne")
+# Uvicorn) and "ours-daphne" (Daphne, the supported alternative), each one process on one core;
+# "ours-2p" is the two-process deployment (`chatserver.serve --workers 2`, SO_REUSEPORT, behind
+# Redis) on both cores, which it shares with the generator (pinned to the second core).
+OUR_SERVERS = ("ours", "ours-daphne", "ours-2p")
+ALL_CPUS = ",".join(str(i) for i in range(NCPU)) if NCPU > 1 else ""
 
 
 def ours_server(redis_url: str, name: str = "ours", **extra: str) -> Proc:
@@ -266,7 +271,10 @@ def ours_server(redis_url: str, name: str = "ours", **extra: str) -> Proc:
         argv = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"]
     else:
         argv = [PY, "-m", "chatserver.serve", "--host", "127.0.0.1", "--port", str(port)]
-    return Proc(name, argv, ours_env(port, redis_url, **extra), SERVER_DIR, port, health="/healthz")
+    if name == "ours-2p":
+        argv += ["--workers", "2"]
+    cpus = ALL_CPUS if name == "ours-2p" else None
+    return Proc(name, argv, ours_env(port, redis_url, **extra), SERVER_DIR, port, health="/healthz", cpus=cpus)
 
 
 # --- peers -----------------------------------------------------------------------------------

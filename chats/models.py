@@ -98,6 +98,9 @@ class Chat(models.Model):
     first_accepted_at = models.DateTimeField(null=True, blank=True)
     offered_at = models.DateTimeField(null=True, blank=True, help_text="When the current agent got the chat")
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When the current agent answered")
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a console of the current agent received the chat (then: joined)"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
@@ -322,3 +325,45 @@ class PostChatCheck(models.Model):
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="post_chat_check_rating_1_5"
             )
         ]
+
+
+class CommitmentOccasion(models.TextChoices):
+    ESCALATED = "escalated", "On escalation"
+    CLOSED = "closed", "On closing unresolved"
+
+
+class Commitment(models.Model):
+    """What an agent promised a provider they could not help at first contact (docs/escalations.md):
+    a committed resolution time and the escalation contact. Open until a supervisor marks it done.
+
+    Recorded by one transcript event (`entry`, event "commitment") and closed by another
+    (`done_entry`, event "commitment_done"); the events' text holds every field, so the hash
+    chain covers them. The contact is a staff person, not PHI.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    chat = models.ForeignKey(Chat, on_delete=models.PROTECT, related_name="commitments")
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="commitment")
+    occasion = models.CharField(max_length=10, choices=CommitmentOccasion.choices)
+    due_at = models.DateTimeField(help_text="The committed resolution time (shown in the service center's zone)")
+    contact_name = models.CharField(max_length=100)
+    contact_line = models.CharField(max_length=40, help_text="Direct line and/or extension, normalised")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by_name = models.CharField(max_length=150)
+    recorded_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_by_name = models.CharField(max_length=150, blank=True)
+    done_entry = models.OneToOneField(
+        Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="commitment_done"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(done_at__isnull=True), name="commitment_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}#{self.public_id}"

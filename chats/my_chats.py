@@ -1,20 +1,24 @@
 """A provider's own chats, as their page lists them: open ones come back as tabs, all are in "My chats".
 
-Each row says which case it is (case number, patient, type, status, agent, last activity) and
-how to reach it (`ws_url`); never a transcript body (copies go through the service center, FAQ 28).
+Each row says which case it is (case number, patient, type, status, agent, commitments, last
+activity) and how to reach it (`ws_url`); never a transcript body (copies go through the service
+center, FAQ 28). `commitments` are the escalation commitments made to the provider
+(docs/escalations.md), oldest first.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from chats.frames import commitment_json
 from chats.models import (
     INTERNAL_KINDS,
     OPEN_STATUSES,
     Chat,
+    Commitment,
     Entry,
     EntryKind,
     SenderRole,
@@ -44,6 +48,7 @@ def provider_chats(provider: User, *, status: str = "open", query: str = "") -> 
         chats = chats.filter(matching(query))
     rows = (
         chats.select_related("agent", "location")
+        .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.order_by("recorded_at", "id")))
         .annotate(
             last_activity=Max("entries__at", filter=~Q(entries__kind__in=INTERNAL_KINDS)),  # notes: not activity
             answer_unseen=unseen_answer(),
@@ -90,6 +95,7 @@ def row_of(chat: Chat) -> dict[str, Any]:
             "dob": chat.patient_dob.isoformat(),
         },
         "agent": chat.agent.display_name if chat.agent else None,
+        "commitments": [commitment_json(c) for c in chat.commitments.all()],
         "requested_at": chat.requested_at.isoformat(),
         "last_activity": last.isoformat(),
         "left_message": chat.message_left_at is not None,

@@ -140,8 +140,9 @@ if REDIS_URL or REDIS_SENTINELS:
             # The pub/sub layer delivers several times faster than RedisChannelLayer. It has no
             # capacity, expiry or group_expiry (groups are Redis subscriptions that live as long
             # as the socket), and drops messages on a Redis reconnect: clients heal that by
-            # resuming from the database (?after=SEQ, or `sync`).
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # resuming from the database (?after=SEQ, or `sync`). Subclassed to decode each
+            # message once per process (chatserver/channel_layer.py).
+            "BACKEND": "chatserver.channel_layer.DecodeOnceLayer",
             "CONFIG": {"hosts": [_redis_host]},
         }
     }
@@ -258,8 +259,15 @@ CHAT_WRAPUP_SECONDS = env_int("CHAT_WRAPUP_SECONDS", 60, minimum=0)
 # An auto-routed chat the agent has not answered (accept or first message) within this many
 # seconds goes back to the front of the queue.
 CHAT_OFFER_TIMEOUT = env_int("CHAT_OFFER_TIMEOUT", 120, minimum=1)
-# An agent none of whose consoles has sent a heartbeat for this long is treated as away.
-CHAT_PRESENCE_GRACE = env_int("CHAT_PRESENCE_GRACE", 45, minimum=5)
+# Presence (docs/presence.md): a server process's consoles count as open while its lease (renewed
+# by the database clock on console connects and heartbeats) lasts this many seconds.
+CHAT_CONSOLE_LEASE = env_int("CHAT_CONSOLE_LEASE", 15, minimum=1)
+# An agent whose last console closed keeps their status (but gets no offers) this long, so a
+# reload resumes them; after it an available agent becomes away.
+CHAT_RELOAD_GRACE = env_int("CHAT_RELOAD_GRACE", 20, minimum=1)
+# An offer whose `assigned` frame no console of the agent received within this many seconds
+# goes back to the front of the queue.
+CHAT_OFFER_DELIVERY_TIMEOUT = env_int("CHAT_OFFER_DELIVERY_TIMEOUT", 10, minimum=1)
 # Service levels the supervisors' floor watches (docs/floor.md): the longest wait in the queue per
 # transaction type (`default` for the rest; discharge-within-24h chats get the strictest of their
 # type's and `discharge_within_24h`), and the longest a provider waits on the agent's reply.

@@ -5,25 +5,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
 from chats.frames import ack_frame, released_frame, status_frame, with_chat_id
 from chats.messaging import relay_typing
 from chats.notes import add_note
+from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
+from queueing.assignment import QueueError, accept_chat, accept_next, change_status
+from queueing.board import ListedChats
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
+from queueing.consoles import beat_seconds, close_socket, open_socket, socket_beat
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.hands import lower_hand, raise_hand
-from queueing.presence import heartbeat
-from queueing.routing import accept_chat, accept_next, change_status
+from queueing.offers import record_delivery, undelivered_chat_ids
 from queueing.wrapup import extend_wrapup, save_wrapup
 
-HEARTBEAT_SECONDS = 10  # well inside CHAT_PRESENCE_GRACE, so a live console never looks lost
+CLAIM_THREADS = 4
+CLAIMS = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="claims")
 
 
 class AgentConsumer(ChatSocket):
@@ -45,6 +52,7 @@ class AgentConsumer(ChatSocket):
         "ping": "on_ping",
     }
     own_roles = frozenset({"agent", "supervisor"})
+    shown_as = "console"  # with chat_id added
     shows_internal = True
 
     async def connect(self) -> None:
@@ -58,18 +66,34 @@ class AgentConsumer(ChatSocket):
         await self.join(groups.AGENTS)
         for chat_id in await database_sync_to_async(held_chat_ids)(self.user):
             await self.join(groups.chat_group(chat_id))
+        await database_sync_to_async(open_socket)(self.user, self.channel_name, now=timezone.now())
+        self.console_open = True  # from here on routing may offer this agent chats
         state = await database_sync_to_async(agent_state)(self.user, now=timezone.now())
+        self.listed = ListedChats()
+        self.listed.saw(state)
         await self.accept()
         await self.send_json(state)
         for chat in state["chats"]:
             heads.follow_summary(self, chat)
-        self.tasks.start(self.keep_presence())  # stopped when the socket closes; presence then lapses after the grace
+        for chat_id in await database_sync_to_async(undelivered_chat_ids)(self.user):
+            await self.db(record_delivery, self.user, chat_id)  # offered while no console had it
+        self.tasks.start(self.keep_presence())  # stopped when the socket closes
 
     async def keep_presence(self) -> None:
+        """Console heartbeats: keep this process's lease (queueing.consoles) and this socket's row."""
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(beat_seconds())
             with contextlib.suppress(Exception):  # a database blip: the next beat tries again
-                await database_sync_to_async(heartbeat)(self.user, now=timezone.now())
+                await database_sync_to_async(socket_beat)(self.user, self.channel_name, now=timezone.now())
+
+    async def disconnect(self, code: int) -> None:
+        """No offers from the moment the socket closes; the agent's status waits out the reload grace."""
+        if getattr(self, "console_open", False):
+            self.console_open = False
+            await self.tasks.cancel_all()  # no heartbeat may put the row back after it is deleted
+            with contextlib.suppress(Exception):  # the process's lease and the timer sweep cover a failure
+                await database_sync_to_async(close_socket)(self.user, self.channel_name, now=timezone.now())
+        await super().disconnect(code)
 
     def chat_id_of(self, frame: dict) -> uuid.UUID:
         return require_uuid(frame, "chat_id")
@@ -82,15 +106,30 @@ class AgentConsumer(ChatSocket):
         await self.send_json(status_frame(presence.status))
 
     async def on_accept(self, frame: dict) -> None:
-        await self.db(accept_chat, self.user, self.chat_id_of(frame))
+        chat_id = self.chat_id_of(frame)
+        if groups.chat_group(chat_id) not in self.joined and self.listed.known_gone(str(chat_id)):
+            raise QueueError("already_taken", "That chat is no longer waiting: another agent took it, or it ended.")
+        await self.claim(accept_chat, chat_id)
 
     async def on_accept_next(self, frame: dict) -> None:
-        await self.db(accept_next, self.user)
+        await self.claim(accept_next)
+
+    async def claim(self, func: Callable[..., Any], *args: Any) -> None:
+        """A claim on one of CLAIM_THREADS threads (not the one database thread): claims run side by side.
+
+        Each call borrows a pooled connection and gives it back when it returns (CONN_MAX_AGE=0):
+        nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
+        """
+        outbox = Outbox()
+        run = DatabaseSyncToAsync(func, thread_sensitive=False, executor=CLAIMS)
+        await run(self.user, *args, now=timezone.now(), outbox=outbox)
+        await outbox.publish()
 
     async def on_message(self, frame: dict) -> None:
         chat_id, client_id, text = self.chat_id_of(frame), require_uuid(frame, "client_id"), require_text(frame)
-        posted = await self.post_message(chat_id, client_id, text)
-        await self.send_json(ack_frame(posted.entry, posted.masked, chat_id=str(chat_id)))
+        await self.post_message(
+            chat_id, client_id, text, lambda posted: ack_frame(posted.entry, posted.masked, chat_id=str(chat_id))
+        )
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
@@ -107,14 +146,16 @@ class AgentConsumer(ChatSocket):
         to = frame.get("to")
         if to is not None and not isinstance(to, str):
             raise FrameError("bad_frame", "'to' must be a supervisor's username or null.")
-        await self.db(transfer, self.user, self.chat_id_of(frame), to, escalate=True)
+        chat_id = self.chat_id_of(frame)
+        await self.db(transfer, self.user, chat_id, to, escalate=True, commitment=frame.get("commitment"))
 
     async def on_join(self, frame: dict) -> None:
         """Extension (supervisors): take over an active chat as the escalation contact."""
         await self.db(join_as_escalation, self.user, self.chat_id_of(frame))
 
     async def on_close(self, frame: dict) -> None:
-        await self.db(close_chat, self.user, self.chat_id_of(frame), frame.get("disposition"))
+        chat_id = self.chat_id_of(frame)
+        await self.db(close_chat, self.user, chat_id, frame.get("disposition"), commitment=frame.get("commitment"))
 
     async def on_hand(self, frame: dict) -> None:
         """Extension (docs/floor.md): raise a hand for supervisor help on a held chat, or lower it."""
@@ -153,8 +194,12 @@ class AgentConsumer(ChatSocket):
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend a held chat's entries after `after`."""
         chat_id, after = self.chat_id_of(frame), require_seq(frame)
-        for entry in await database_sync_to_async(agent_replay)(self.user, chat_id, after):
-            await self.send_json(with_chat_id(entry, str(chat_id)))
+        entries = await database_sync_to_async(agent_replay)(self.user, chat_id, after)
+        await self.send_entries([with_chat_id(entry, str(chat_id)) for entry in entries])
+
+    async def entries_between(self, chat_id: Any, after: int, before: int) -> list[dict]:
+        entries = await database_sync_to_async(agent_replay)(self.user, uuid.UUID(str(chat_id)), after)
+        return [with_chat_id(e, str(chat_id)) for e in entries if e["seq"] < before]
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -162,9 +207,11 @@ class AgentConsumer(ChatSocket):
         frame = self.shown(event)
         if frame is None:
             return
+        if frame.get("type") == "queue":
+            self.listed.saw(frame)
         if "chat_id" in event:
             frame = with_chat_id(frame, event["chat_id"])
-        await self.send_json(frame)
+        await self.relay_entry(frame, event.get("chat_id"), event)
         if frame.get("type") == "ended" and "chat_id" in event:
             heads.unfollow(self, event["chat_id"])
             await self.leave(groups.chat_group(event["chat_id"]))
@@ -179,6 +226,7 @@ class AgentConsumer(ChatSocket):
         else:
             await self.send_json(frame)
             heads.follow_summary(self, frame["chat"])
+            await self.db(record_delivery, self.user, chat_id)  # sent: now the provider hears "joined"
 
     async def agent_released(self, event: dict) -> None:
         """A chat left this agent (transfer, unanswered offer)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -69,8 +70,7 @@ class ChatConsumer(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         client_id = require_uuid(frame, "client_id")
         text = require_text(frame)
-        posted = await self.post_message(self.chat_id, client_id, text)
-        await self.send_json(ack_frame(posted.entry, posted.masked))
+        await self.post_message(self.chat_id, client_id, text, lambda posted: ack_frame(posted.entry, posted.masked))
         await self.touch_session()
 
     async def on_typing(self, frame: dict) -> None:
@@ -90,8 +90,13 @@ class ChatConsumer(ChatSocket):
     async def on_sync(self, frame: dict) -> None:
         """Extension: resend every entry after `after` (a client that saw a gap in seqs)."""
         after = require_seq(frame)
-        for entry in await database_sync_to_async(provider_replay)(self.user, self.chat_id, after, now=timezone.now()):
-            await self.send_json(entry)
+        await self.send_entries(
+            await database_sync_to_async(provider_replay)(self.user, self.chat_id, after, now=timezone.now())
+        )
+
+    async def entries_between(self, chat_id: Any, after: int, before: int) -> list[dict]:
+        entries = await database_sync_to_async(provider_replay)(self.user, self.chat_id, after, now=timezone.now())
+        return [e for e in entries if e["seq"] < before]
 
     # --- channel-layer events ---------------------------------------------------------------
 
@@ -104,7 +109,7 @@ class ChatConsumer(ChatSocket):
         frame = self.shown(event)
         if frame is None:
             return
-        await self.send_json(frame)
+        await self.relay_entry(frame, self.chat_id, event)
         if frame.get("type") == "agent.joined":
             # Out of the queue: stop receiving its broadcasts (each one goes to every socket in
             # QUEUE_WATCHERS, so active chats there would cost every queue change O(all chats)).

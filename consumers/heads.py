@@ -14,6 +14,11 @@ the head frame at the next read, by t + 2 × CHECK_SECONDS (4 s), then the clien
 — under HEAD_BOUND_SECONDS (5 s). A socket that stays behind (an old page ignoring `head`) is told
 again every RETELL_CHECKS checks, not every check.
 
+The same registry keeps relays in order (`consumers.base.ChatSocket.relay_entry`): a relayed entry
+at or below what a socket was sent of its chat is dropped, and one above the next seq is preceded by
+the missing entries, read from the database. Across processes two commits a few milliseconds apart
+can reach Redis in the other order; this way no socket ever shows a chat's entries out of seq order.
+
 Cost: one indexed `= ANY(array)` read of one row per followed chat per interval, whatever the number
 of sockets, on the message store's async pool (off the database thread).
 """
@@ -119,6 +124,13 @@ def sent(socket: Follower, frame: dict[str, Any], chat_id: uuid.UUID | str | Non
     following = chats.get(as_uuid(raw))
     if following is not None and seq > following.sent:
         following.sent = seq
+
+
+def sent_seq(socket: Follower, chat_id: uuid.UUID | str) -> int | None:
+    """The highest seq of `chat_id` sent to `socket`, or None if the socket does not follow that chat."""
+    chats = registry().sockets.get(socket)
+    following = chats.get(as_uuid(chat_id)) if chats is not None else None
+    return following.sent if following is not None else None
 
 
 def as_uuid(value: uuid.UUID | str) -> uuid.UUID:

@@ -5,8 +5,9 @@ per user (without it, N processes would multiply them). Without Redis (one proce
 in-memory channel layer) they are kept in this process.
 
 - Socket cap (`CHAT_MAX_SOCKETS_PER_USER`): a sorted set per user of socket leases
-  (member = channel name, score = lease end). A socket renews its lease every
-  `LEASE_RENEW_SECONDS`; a process that dies leaves leases that lapse after `LEASE_SECONDS`.
+  (member = channel name, score = lease end). A process renews its sockets' leases every
+  `LEASE_RENEW_SECONDS`, all in one pipelined round trip (`Leases`); a process that dies leaves
+  leases that lapse after `LEASE_SECONDS`.
 - Rate (`CHAT_RATE_BURST`, `CHAT_RATE_PER_SECOND`): a token bucket per user, refilled from
   Redis's own clock (one Lua call per frame, atomic across processes).
 
@@ -122,7 +123,7 @@ class UserLimits:
         return True
 
     async def renew(self) -> None:
-        """Keep this socket's lease (Redis only); run every LEASE_RENEW_SECONDS by the socket."""
+        """Keep this socket's lease (Redis only); the process's `Leases` renews all of them together."""
         if self.claimed_in_redis:
             try:
                 # The claim script again, with no cap: it re-adds this member with a fresh lease.
@@ -158,6 +159,56 @@ class UserLimits:
             self.user_id, TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND, time.monotonic)
         )
         return bucket.take()
+
+
+class Leases:
+    """This event loop's sockets' leases, renewed together: one pipelined Redis round trip every
+    LEASE_RENEW_SECONDS for all of them, instead of a task and a call per socket."""
+
+    def __init__(self) -> None:
+        self.held: set[UserLimits] = set()
+        self.task: asyncio.Task | None = None
+
+    def add(self, limits: UserLimits) -> None:
+        self.held.add(limits)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self.renew_while_held(), name="socket-leases")
+
+    def discard(self, limits: UserLimits) -> None:
+        self.held.discard(limits)
+
+    async def renew_while_held(self) -> None:
+        while self.held:
+            await asyncio.sleep(LEASE_RENEW_SECONDS)
+            await self.renew_all()
+
+    async def renew_all(self) -> int:
+        """Renew every held lease (the claim script again, with no cap); how many were renewed."""
+        claimed = [limits for limits in self.held if limits.claimed_in_redis]
+        if not claimed:
+            return 0
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            for limits in claimed:
+                pipe.eval(CLAIM, 1, sockets_key(limits.user_id), limits.socket_id, 2**31, LEASE_SECONDS)
+            await pipe.execute()
+        except RedisError:
+            log.warning("limits: could not renew %d socket leases", len(claimed))
+            return 0
+        return len(claimed)
+
+
+_leases: dict[asyncio.AbstractEventLoop, Leases] = {}
+
+
+def leases() -> Leases:
+    loop = asyncio.get_running_loop()
+    found = _leases.get(loop)
+    if found is None:
+        for old in [old for old in _leases if old.is_closed()]:
+            del _leases[old]
+        found = _leases[loop] = Leases()
+    return found
 
 
 async def reset() -> None:

@@ -11,8 +11,10 @@ so the estimate moves whenever the queue, the agents' status or their load moves
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -23,8 +25,9 @@ from chats.frames import queue_list_frame, queue_place_frame, queue_positions_ev
 from chats.frames.shapes import QueueListFrame, QueuePlaceFrame, WaitingRow
 from chats.models import Chat, Status, format_case_number, slot_taken
 from chats.outbox import Outbox
+from queueing.consoles import has_open_console
 from queueing.models import PresenceStatus
-from queueing.presence import capacity_of, fresh_since
+from queueing.presence import capacity_of
 
 DEFAULT_HANDLE_SECONDS = 300.0
 HANDLE_SAMPLE = 20
@@ -38,9 +41,11 @@ class Capacity:
 
 
 def available_capacity(now: datetime) -> Capacity:
-    agents = User.objects.filter(
-        agentpresence__status=PresenceStatus.AVAILABLE, agentpresence__last_seen__gte=fresh_since(now)
-    ).annotate(load=Count("served_chats", filter=slot_taken(now, "served_chats__")))  # wrap-ups count
+    agents = (
+        User.objects.filter(agentpresence__status=PresenceStatus.AVAILABLE)
+        .filter(has_open_console("pk"))
+        .annotate(load=Count("served_chats", filter=slot_taken(now, "served_chats__")))  # wrap-ups count
+    )
     total = free = 0
     for agent in agents:
         cap = capacity_of(agent)
@@ -86,6 +91,32 @@ def waiting_list(now: datetime) -> list[WaitingRow]:
 
 def queue_frame(now: datetime) -> QueueListFrame:
     return queue_list_frame(waiting_list(now))
+
+
+class ListedChats:
+    """What one console was last told is waiting, to refuse a stale accept without a database read.
+
+    Each console receives every queue frame; an accept for a chat the console holds, or that its
+    latest list shows waiting, goes to the database. One for a chat missing from that list was
+    taken or ended since (or came back to the queue less than a snapshot interval ago: the next
+    queue frame lists it again), so it is answered at once.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: Sequence[Mapping[str, Any]] | None = None
+        self._ids: set[str] | None = None
+
+    def saw(self, frame: Mapping[str, Any]) -> None:
+        """A `queue` or `agent.state` frame went to the console: its list is the latest."""
+        self.waiting, self._ids = frame.get("waiting", frame.get("queue")), None
+
+    def known_gone(self, chat_id: str) -> bool:
+        """True when the latest list (complete, not cut at MAX_LISTED) no longer shows `chat_id`."""
+        if self.waiting is None or len(self.waiting) >= MAX_LISTED:
+            return False
+        if self._ids is None:
+            self._ids = {row["chat_id"] for row in self.waiting}
+        return chat_id not in self._ids
 
 
 def position_of(chat: Chat) -> int:

@@ -14,7 +14,7 @@ from chats.models import Chat, Status
 from chats.snapshots import entries_after, served_by
 from queueing.board import waiting_list
 from queueing.hands import hand_of_chat, hands_of_agent
-from queueing.presence import capacity_of, heartbeat
+from queueing.presence import capacity_of, presence_of
 from queueing.wrapup import running_wrapups
 
 
@@ -35,7 +35,7 @@ def chat_with_entries(chat: Chat, after: int = 0) -> ChatDetail:
 
 
 def agent_state(agent: User, *, now: datetime) -> AgentStateFrame:
-    presence = heartbeat(agent, now=now)
+    presence = presence_of(agent, now=now)
     chats = (
         Chat.objects.active_for_agent(agent.pk)
         .select_related("provider", "agency", "location", "agent")

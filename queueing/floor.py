@@ -22,22 +22,24 @@ from chats.models import Chat, Status
 from queueing.alerts import floor_alerts, limits, record_breaches
 from queueing.board import waiting_list
 from queueing.console import chat_with_entries
+from queueing.consoles import online_user_ids
 from queueing.hands import hands_on_floor
 from queueing.models import AgentPresence, PresenceStatus
-from queueing.presence import capacity_of, fresh_since
+from queueing.presence import capacity_of
 from queueing.sla import with_sla
 from transcripts.access import TranscriptAccessError
 from transcripts.models import AccessAction
 from transcripts.reading import Requester
 from transcripts.today import today_figures
 
-OFFLINE = "offline"  # an agent marked available whose consoles all stopped beating
+OFFLINE = "offline"  # an agent with no open console (queueing.consoles)
 TODAY_CACHE = timedelta(seconds=5)  # today's figures are read at most this often per process
 _today: dict[str, Any] = {}
 
 
 def agent_rows(now: datetime) -> list[dict[str, Any]]:
     presences = {p.pk: p for p in AgentPresence.objects.all()}
+    online = online_user_ids()
     staff = (
         User.objects.filter(role__in=STAFF_ROLES, is_active=True)
         .annotate(
@@ -55,7 +57,7 @@ def agent_rows(now: datetime) -> list[dict[str, Any]]:
         if presence is None and not user.load:
             continue  # never opened a console
         status = presence.status if presence else PresenceStatus.AWAY
-        if presence is not None and presence.last_seen < fresh_since(now):
+        if presence is not None and user.pk not in online:
             status = OFFLINE
         rows.append(
             {

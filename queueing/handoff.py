@@ -8,18 +8,19 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import Role, User
-from chats import groups
+from chats.commitments import CommitmentError, Terms, check_commitment, record_commitment
 from chats.ending import end_chat
-from chats.frames import agent_left_frame, agent_released_event
+from chats.frames import agent_left_frame
 from chats.messaging import ChatAccessError, check_may_write
-from chats.models import Chat, CloseReason, Disposition, Status
+from chats.models import Chat, CloseReason, CommitmentOccasion, Disposition, Status
 from chats.outbox import Outbox
 from chats.transcript import append_event, lock_chat
+from queueing.assignment import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
 from queueing.board import publish_queue_changed
-from queueing.models import AgentPresence, PresenceStatus
-from queueing.presence import capacity_of, fresh_since
+from queueing.models import AgentPresence
+from queueing.offers import release
+from queueing.presence import available_with_console, capacity_of
 from queueing.returns import remember_returner
-from queueing.routing import QueueError, assign, check_room, lock_presence, put_back_in_queue, route_waiting
 
 
 def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
@@ -28,10 +29,6 @@ def held_chat(agent: User, chat_id: uuid.UUID) -> Chat:
         return check_may_write(agent, lock_chat(public_id=chat_id))
     except ChatAccessError as exc:
         raise QueueError(exc.code, exc.message) from None
-
-
-def release(chat: Chat, agent: User, reason: str, outbox: Outbox) -> None:
-    outbox.add(groups.user_group(agent.pk), agent_released_event(str(chat.public_id), reason))
 
 
 def check_target(username: str, agent: User, *, now: datetime, supervisors_only: bool) -> tuple[User, AgentPresence]:
@@ -43,7 +40,7 @@ def check_target(username: str, agent: User, *, now: datetime, supervisors_only:
     if supervisors_only and target.role != Role.SUPERVISOR:
         raise QueueError("not_a_supervisor", f"{target.display_name} is not a supervisor.")
     presence = AgentPresence.objects.select_for_update().filter(pk=target.pk).first()
-    if presence is None or presence.status != PresenceStatus.AVAILABLE or presence.last_seen < fresh_since(now):
+    if presence is None or not available_with_console().filter(pk=target.pk).exists():
         raise QueueError("agent_away", f"{target.display_name} is not available.")
     if Chat.objects.holding_slot(target.pk, now=now).count() >= capacity_of(target):
         raise QueueError("agent_full", f"{target.display_name} has no room for another chat.")
@@ -51,24 +48,43 @@ def check_target(username: str, agent: User, *, now: datetime, supervisors_only:
 
 
 def any_available_supervisor(now: datetime) -> str:
-    for presence in AgentPresence.objects.filter(
-        user__role=Role.SUPERVISOR, status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now)
-    ).select_related("user"):
+    for presence in available_with_console().filter(user__role=Role.SUPERVISOR).select_related("user"):
         if Chat.objects.holding_slot(presence.pk, now=now).count() < capacity_of(presence.user):
             return presence.user.username
     raise QueueError("no_supervisor", "No supervisor is available; try again shortly or keep the chat.")
 
 
+def commitment_terms(raw: object, *, now: datetime) -> Terms | None:
+    """The frame's optional `commitment` (absent or null: none), checked before anything is locked."""
+    return None if raw is None else check_commitment(raw, now=now)
+
+
 def transfer(
-    agent: User, chat_id: uuid.UUID, to: str | None, *, now: datetime, outbox: Outbox, escalate: bool = False
+    agent: User,
+    chat_id: uuid.UUID,
+    to: str | None,
+    *,
+    now: datetime,
+    outbox: Outbox,
+    escalate: bool = False,
+    commitment: object = None,
 ) -> Chat:
-    """Move a held chat to another agent (or supervisor), or back to the queue when `to` is None."""
+    """Move a held chat to another agent (or supervisor), or back to the queue when `to` is None.
+
+    An escalation may carry the agent's `commitment` (docs/escalations.md): recorded before the
+    hand-off in the same transaction, so a refused escalation records nothing.
+    """
+    if commitment is not None and not escalate:
+        raise CommitmentError("invalid_commitment", "A commitment goes with an escalation or a close, not a transfer.")
+    terms = commitment_terms(commitment, now=now)
     with transaction.atomic():
         if escalate and to is None:
             to = any_available_supervisor(now)
         # lock order: the target's presence before the chat, as claims do
         target = check_target(to, agent, now=now, supervisors_only=escalate) if to is not None else None
         chat = held_chat(agent, chat_id)
+        if terms is not None:
+            record_commitment(chat, agent, terms, occasion=CommitmentOccasion.ESCALATED, now=now, outbox=outbox)
         chat.transfer_count += 1
         chat.save(update_fields=["transfer_count"])
         if target is None:
@@ -90,11 +106,22 @@ def transfer(
     return chat
 
 
-def close_chat(agent: User, chat_id: uuid.UUID, disposition: object, *, now: datetime, outbox: Outbox) -> Chat:
+def close_chat(
+    agent: User, chat_id: uuid.UUID, disposition: object, *, now: datetime, outbox: Outbox, commitment: object = None
+) -> Chat:
+    """Close a held chat; one not resolved may carry the agent's `commitment` (docs/escalations.md),
+    recorded before the end so the `ended` frame repeats it."""
     if disposition not in Disposition.values:
         raise QueueError("invalid_disposition", "Disposition must be one of: " + ", ".join(Disposition.values) + ".")
+    if commitment is not None and disposition == Disposition.RESOLVED:
+        raise CommitmentError(
+            "commitment_not_allowed", "A resolved chat needs no commitment: choose another disposition or leave it out."
+        )
+    terms = commitment_terms(commitment, now=now)
     with transaction.atomic():
         chat = held_chat(agent, chat_id)
+        if terms is not None:
+            record_commitment(chat, agent, terms, occasion=CommitmentOccasion.CLOSED, now=now, outbox=outbox)
         end_chat(chat, CloseReason.AGENT_CLOSED, now=now, outbox=outbox, actor=agent, disposition=str(disposition))
         publish_queue_changed(now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)  # the agent has room again

@@ -8,9 +8,9 @@ from accounts.models import User
 from chats.models import Chat
 from chats.outbox import Outbox
 from chats.requests import check_chat_request, open_chat
+from queueing.assignment import route_waiting
 from queueing.board import publish_queue_changed
 from queueing.left_messages import leave_message
-from queueing.routing import route_waiting
 from queueing.schedule import current_schedule
 
 

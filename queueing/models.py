@@ -1,4 +1,4 @@
-"""Closures supervisors edit, and agents' presence (status, heartbeat, load)."""
+"""Closures supervisors edit, and agents' presence (status, open consoles, the processes holding them)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,11 @@ class AgentPresence(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE)
     status = models.CharField(max_length=10, choices=PresenceStatus.choices, default=PresenceStatus.AWAY)
     status_changed_at = models.DateTimeField()
-    last_seen = models.DateTimeField(help_text="Last heartbeat from any of the agent's consoles")
+    last_seen = models.DateTimeField(help_text="When one of the agent's consoles last opened or closed")
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    console_left_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the agent's last console closed (the reload grace runs from here)"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "last_seen"], name="presence_routing_idx")]
@@ -42,12 +45,37 @@ class AgentPresence(models.Model):
         return f"{self.user_id} {self.status}"
 
 
+class ConsoleProcess(models.Model):
+    """A server process holding consoles; its sockets count while `lease_until` (database clock) is ahead."""
+
+    id = models.UUIDField(primary_key=True)
+    lease_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.id} until {self.lease_until}"
+
+
+class ConsoleSocket(models.Model):
+    """One open agent-console socket: inserted on connect, deleted on disconnect (or with its process)."""
+
+    channel_name = models.CharField(max_length=200, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_sockets")
+    process = models.ForeignKey(ConsoleProcess, on_delete=models.CASCADE, related_name="sockets")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "process"], name="console_socket_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.process_id}"
+
+
 class PresenceEvent(models.Model):
     """Audit trail of status changes (who, from, to, why)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     status = models.CharField(max_length=10, choices=PresenceStatus.choices)
-    reason = models.CharField(max_length=40)  # "agent", "heartbeat_lost", ...
+    reason = models.CharField(max_length=40)  # "agent", "console_closed", "offer_unanswered"
     at = models.DateTimeField()
 
     class Meta:

@@ -1,4 +1,9 @@
-"""Agent presence: available or away, kept alive by console heartbeats (not by disconnect())."""
+"""Agent presence: available or away, and offered chats only while a console is open.
+
+Status is the agent's choice; whether a console is open is queueing.consoles' (a socket row in a
+process whose lease is live). An available agent whose last console closed keeps their status
+through CHAT_RELOAD_GRACE (a reload resumes them) and is offered nothing meanwhile; after the grace
+the timer sweep makes them away (`console_closed`)."""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.errors import DomainError
 from accounts.models import User
-from queueing.models import AgentPresence, PresenceEvent, PresenceStatus
+from queueing.consoles import forget_dead_processes, has_open_console, live_sockets
+from queueing.models import AgentPresence, ConsoleSocket, PresenceEvent, PresenceStatus
 
 
 class PresenceError(DomainError):
@@ -20,14 +27,9 @@ def capacity_of(user: User) -> int:
     return user.chat_capacity or settings.CHAT_AGENT_CAPACITY
 
 
-def heartbeat(user: User, *, now: datetime) -> AgentPresence:
-    """Record that one of the user's consoles is alive; create the presence row on first use."""
-    presence, created = AgentPresence.objects.get_or_create(
-        user=user, defaults={"status_changed_at": now, "last_seen": now}
-    )
-    if not created:
-        AgentPresence.objects.filter(pk=user.pk).update(last_seen=now)
-        presence.last_seen = now
+def presence_of(user: User, *, now: datetime) -> AgentPresence:
+    """The user's presence row, created (away) on first use."""
+    presence, _ = AgentPresence.objects.get_or_create(user=user, defaults={"status_changed_at": now, "last_seen": now})
     return presence
 
 
@@ -41,35 +43,49 @@ def set_status(user: User, status: str, *, now: datetime) -> AgentPresence:
     if status not in PresenceStatus.values:
         raise PresenceError("invalid_status", f"Status must be one of: {', '.join(PresenceStatus.values)}.")
     with transaction.atomic():
-        presence = heartbeat(user, now=now)
+        presence = presence_of(user, now=now)
         if presence.status != status:
             record_status(presence, status, now=now, reason="agent")
     return presence
 
 
-def fresh_since(now: datetime) -> datetime:
-    """Heartbeats older than this mean every console of the agent has gone."""
-    return now - timedelta(seconds=settings.CHAT_PRESENCE_GRACE)
-
-
-def mark_away(user_id: int, *, now: datetime, reason: str, seen_before: datetime | None = None) -> bool:
-    """Make an available agent away (only if unseen since `seen_before`, when given). Changed?"""
+def mark_away(user_id: int, *, now: datetime, reason: str, left_before: datetime | None = None) -> bool:
+    """Make an available agent away (with `left_before`: only if still without a console since). Changed?"""
     with transaction.atomic():
         presence = AgentPresence.objects.select_for_update().filter(pk=user_id).first()
         if presence is None or presence.status != PresenceStatus.AVAILABLE:
             return False
-        if seen_before is not None and presence.last_seen >= seen_before:
-            return False  # a console beat meanwhile
+        if left_before is not None and (
+            live_sockets().filter(user_id=user_id).exists()
+            or (presence.console_left_at is not None and presence.console_left_at > left_before)
+        ):
+            return False  # a console opened meanwhile
         record_status(presence, PresenceStatus.AWAY, now=now, reason=reason)
     return True
 
 
-def mark_lost_consoles_away(*, now: datetime) -> list[int]:
-    """Agents marked available whose consoles all stopped beating become away. Their user ids."""
-    cutoff = fresh_since(now)
-    stale = AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE, last_seen__lt=cutoff)
+def available_with_console() -> QuerySet[AgentPresence]:
+    """Presence rows that may be offered chats: available, with at least one open console."""
+    return AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE).filter(has_open_console())
+
+
+def may_be_offered(user_id: int) -> bool:
+    return available_with_console().filter(pk=user_id).exists()
+
+
+def mark_departed_away(*, now: datetime) -> list[int]:
+    """Available agents with no open console since before the reload grace become away. Their ids."""
+    forget_dead_processes(now=now)
+    cutoff = now - timedelta(seconds=settings.CHAT_RELOAD_GRACE)
+    # No socket row at all (not merely no live one): a lease that ran out since forget_dead_processes
+    # looked still has its rows, and their agents' grace starts when the next sweep deletes them.
+    gone = (
+        AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE)
+        .exclude(Exists(ConsoleSocket.objects.filter(user=OuterRef("user"))))
+        .filter(Q(console_left_at__isnull=True) | Q(console_left_at__lte=cutoff))
+    )
     return [
         user_id
-        for user_id in list(stale.values_list("pk", flat=True))
-        if mark_away(user_id, now=now, reason="heartbeat_lost", seen_before=cutoff)
+        for user_id in list(gone.values_list("pk", flat=True))
+        if mark_away(user_id, now=now, reason="console_closed", left_before=cutoff)
     ]

@@ -1,4 +1,4 @@
-"""Each process's timer loop: idle ladders, unanswered offers, lost consoles, and routing.
+"""Each process's timer loop: idle ladders, offers that go back, departed consoles, and routing.
 
 The server runs without ASGI lifespan (`chatserver/serve.py` turns Uvicorn's off; Daphne has
 none), so the loop starts lazily on the first connection or request a process serves
@@ -20,13 +20,14 @@ from django.utils import timezone
 
 from chats.outbox import Outbox
 from queueing.alerts import due
+from queueing.assignment import route_waiting
 from queueing.board import publish_queue_changed
 from queueing.closing import announce_closing
 from queueing.floor import watch_sla
 from queueing.idle import sweep_idle
 from queueing.left_messages import release_left_messages
-from queueing.presence import mark_lost_consoles_away
-from queueing.routing import return_unanswered_offers, route_waiting
+from queueing.offers import return_unanswered_offers, return_undelivered_offers
+from queueing.presence import mark_departed_away
 from queueing.schedule import current_schedule
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ def sweep_once(*, now: datetime, outbox: Outbox) -> None:
     """One pass over every timer. Safe to run concurrently in several processes."""
     sweep_idle(now=now, outbox=outbox)
     announce_closing(current_schedule(), now=now, outbox=outbox)
+    return_undelivered_offers(now=now, outbox=outbox)
     return_unanswered_offers(now=now, outbox=outbox)
-    if mark_lost_consoles_away(now=now):
+    if mark_departed_away(now=now):
         publish_queue_changed(now=now, outbox=outbox)
     release_left_messages(current_schedule(), now=now, outbox=outbox)
     route_waiting(now=now, outbox=outbox)

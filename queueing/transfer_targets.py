@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
-from queueing.routing import agents_with_room
+from queueing.assignment import agents_with_room
 
 
 def transfer_targets(agent: User, *, now: datetime) -> list[dict[str, Any]]:

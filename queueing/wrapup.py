@@ -20,7 +20,7 @@ from chats import groups
 from chats.frames import wrapup_frame
 from chats.models import Chat, Disposition, Status
 from chats.outbox import Outbox
-from queueing.routing import route_waiting
+from queueing.assignment import route_waiting
 
 MAX_NOTE_CHARS = 2000
 

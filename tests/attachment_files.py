@@ -13,7 +13,7 @@ from PIL import Image
 from accounts.models import User
 from chats.models import Chat
 from chats.outbox import Outbox
-from queueing.routing import accept_chat
+from queueing.assignment import accept_chat
 from tests.conftest import logged_in_client, open_chat_for
 
 pillow_heif.register_heif_opener()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable
@@ -86,12 +87,16 @@ def open_chat_for(user: User, **body_overrides: Any) -> dict:
     return response.json()
 
 
+OPEN_SOCKETS: list[Socket] = []  # closed after each test, so no consumer writes during the flush
+
+
 class Socket:
     """A WebsocketCommunicator with the frames it has not been asked for yet kept in order."""
 
     def __init__(self, communicator: WebsocketCommunicator):
         self.comm = communicator
         self.pending: list[dict] = []
+        OPEN_SOCKETS.append(self)
 
     async def send(self, frame: dict | str) -> None:
         await self.comm.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
@@ -195,8 +200,16 @@ def close_database_pools(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 async def close_message_pools():
-    """Close the message store's pool of the test's event loop (each test has its own loop)."""
+    """Close the test's sockets, then the message store's pool of its event loop (each test has its own).
+
+    A consumer still writing (a console recording a delivery, a socket row deleted on close)
+    while the next test's flush truncates the tables would deadlock with it.
+    """
     yield
+    sockets, OPEN_SOCKETS[:] = list(OPEN_SOCKETS), []
+    for socket in sockets:
+        with contextlib.suppress(BaseException):
+            await socket.comm.disconnect(timeout=2)
     await message_store.close_pools()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chats.frames import attachment_json, attachment_of, iso
+from chats.frames import COMMITMENT_EVENTS, attachment_json, attachment_of, commitment_json, commitment_of, iso
 from chats.integrity import ChainCheck, verify_chain
 from chats.models import AGENT_JOINED, INTERNAL_KINDS, Chat, Entry, EntryKind
 
@@ -57,6 +57,9 @@ def entry_json(entry: Entry) -> dict[str, Any]:
     if entry.kind == EntryKind.ATTACHMENT:
         attachment = attachment_of(entry)
         body["attachment"] = attachment_json(attachment) if attachment is not None else None
+    elif entry.kind == EntryKind.EVENT and entry.event in COMMITMENT_EVENTS:  # docs/escalations.md
+        commitment = commitment_of(entry)
+        body["commitment"] = commitment_json(commitment) if commitment is not None else None
     return body
 
 

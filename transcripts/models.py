@@ -28,6 +28,8 @@ class AccessAction(models.TextChoices):
     UNMASK = "unmask", "Read the original of a redacted message"
     DOWNLOAD = "download", "Downloaded a chat attachment"
     UPLOAD = "upload", "Attached a file to a chat"
+    COMMITMENTS = "commitments", "Listed escalation commitments"
+    COMMITMENT_DONE = "commit_done", "Marked a commitment done"
     HISTORY = "history", "Listed a patient's earlier chats"
     HISTORY_VIEW = "history_view", "Opened an earlier chat from the patient history"
 

@@ -34,6 +34,7 @@ from chats.models import (
 )
 from transcripts.document import agents_of, check_integrity, entries_of
 from transcripts.params import local_zone
+from transcripts.pdf_commitments import commitment_story
 from transcripts.pdf_fonts import body_fonts, with_cjk_runs
 
 MARGIN = 0.75 * inch
@@ -185,6 +186,7 @@ def render_transcript_pdf(chat: Chat) -> bytes:
         listing = Table(files, colWidths=widths, repeatRows=1)
         listing.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("GRID", (0, 0), (-1, -1), 0.25, "#999999")]))
         story += [Spacer(1, 12), Paragraph("Attachments", styles["h2"]), listing]
+    story += commitment_story(chat, styles, text, LETTER[0] - 2 * MARGIN)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,

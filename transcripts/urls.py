@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from transcripts import attachment_views, history_views, report_views, views
+from transcripts import attachment_views, commitment_views, history_views, report_views, views
 
 urlpatterns = [
     path("transcripts/", views.transcript_list, name="api-transcripts"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("transcripts/<str:case_number>/unmask/", views.unmask, name="api-transcript-unmask"),
     path("chats/<uuid:chat_id>/attachments/", attachment_views.upload, name="api-chat-attachments"),
     path("attachments/<uuid:attachment_id>/", attachment_views.download, name="api-attachment"),
+    path("commitments/", commitment_views.commitment_list, name="api-commitments"),
+    path("commitments/<uuid:commitment_id>/done/", commitment_views.commitment_done, name="api-commitment-done"),
     path("chats/<uuid:chat_id>/history/", history_views.history, name="api-chat-history"),
     path("chats/<uuid:chat_id>/history/<str:case_number>/", history_views.history_chat, name="api-chat-history-case"),
     path("audit/", report_views.audit_list, name="api-audit"),

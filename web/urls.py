@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import canned_views, portal_views, views
+from web import canned_views, commitment_views, portal_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("supervisor/audit/", views.supervisor_audit, name="supervisor-audit"),
     path("supervisor/metrics/", views.supervisor_metrics, name="supervisor-metrics"),
     path("supervisor/canned/", canned_views.canned_replies, name="supervisor-canned"),
+    path("supervisor/commitments/", commitment_views.commitments_page, name="supervisor-commitments"),
 ]

@@ -40,12 +40,16 @@ from chats.frames.console import (
     wrapup_frame,
 )
 from chats.frames.entries import (
+    COMMITMENT_EVENTS,
     ack_frame,
     attachment_frame,
     attachment_json,
     attachment_of,
     attachment_status_frame,
     attachment_text,
+    commitment_event_frame,
+    commitment_json,
+    commitment_of,
     entry_frame,
     event_frame,
     internal_frame,
@@ -64,6 +68,7 @@ from chats.frames.floor import hand_frame
 from chats.frames.internal import for_provider, mode_frame, skip_frame
 
 __all__ = [
+    "COMMITMENT_EVENTS",
     "ack_frame",
     "agent_assigned_event",
     "agent_joined_frame",
@@ -79,6 +84,9 @@ __all__ = [
     "chat_detail",
     "chat_state_frame",
     "chat_summary",
+    "commitment_event_frame",
+    "commitment_json",
+    "commitment_of",
     "ended_frame",
     "entry_frame",
     "error_frame",

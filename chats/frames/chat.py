@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chats.frames.entries import commitment_json
 from chats.frames.shapes import (
     AgentJoinedFrame,
     AgentLeftFrame,
@@ -54,7 +55,15 @@ def agent_left_frame(name: str, reason: str) -> AgentLeftFrame:
 
 
 def ended_frame(chat: Chat) -> EndedFrame:
-    return {"type": "ended", "reason": chat.close_reason, "case_number": chat.case_number}
+    """The end, with what the provider needs at hand (the guide: the case number and the agent's name
+    at the end): `agent` (who served it last, or null) and the chat's `commitments` (docs/escalations.md)."""
+    return {
+        "type": "ended",
+        "reason": chat.close_reason,
+        "case_number": chat.case_number,
+        "agent": chat.agent.display_name if chat.agent else None,
+        "commitments": [commitment_json(c) for c in chat.commitments.order_by("recorded_at", "id")],
+    }
 
 
 def chat_state_frame(chat: Chat, queue: QueuePlaceFrame | None, idle_seconds_left: int | None) -> ChatStateFrame:
@@ -66,7 +75,8 @@ def chat_state_frame(chat: Chat, queue: QueuePlaceFrame | None, idle_seconds_lef
         "status": chat.status,
         "position": queue["position"] if queue else None,
         "estimated_wait_seconds": queue["estimated_wait_seconds"] if queue else None,
-        "agent": chat.agent.display_name if chat.agent else None,
+        # named once a console of the agent has the chat (queueing.offers.record_delivery)
+        "agent": chat.agent.display_name if chat.agent and chat.delivered_at else None,
         "last_seq": chat.last_seq,
         "idle_warnings": idle_warnings_of(chat),
         "idle_seconds_left": idle_seconds_left,

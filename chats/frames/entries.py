@@ -1,21 +1,27 @@
-"""Frames of a chat's stored entries: messages, events, files, and the sender's ack."""
+"""Frames of a chat's stored entries: messages, events, files, commitments, and the sender's ack."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
+from chats.due_times import due_local, due_text
+from chats.frames.commitment_shapes import CommitmentJson
 from chats.frames.internal import InternalFrame
 from chats.frames.shapes import (
     AckFrame,
     AttachmentEventFrame,
     AttachmentJson,
     AttachmentStatusFrame,
+    CommitmentEventFrame,
     EntryFrame,
     EventFrame,
     MessageFrame,
 )
-from chats.models import CONTENT_TYPE_LABELS, INTERNAL_KINDS, Attachment, AttachmentState, Entry, EntryKind
+from chats.models import CONTENT_TYPE_LABELS, INTERNAL_KINDS, Attachment, AttachmentState, Commitment, Entry, EntryKind
 from chats.redaction import Mask
 
 
@@ -32,6 +38,8 @@ def entry_frame(entry: Entry) -> EntryFrame:
         return internal_frame(entry)
     if entry.kind == EntryKind.MESSAGE:
         return message_frame(entry)
+    if entry.event in COMMITMENT_EVENTS:
+        return commitment_event_frame(entry)
     return event_frame(entry)
 
 
@@ -155,3 +163,53 @@ def attachment_status_frame(attachment: Attachment, seq: int, message: str = "")
     if message:
         frame["message"] = message
     return frame
+
+
+# --- escalation commitments (docs/escalations.md) ---------------------------------------------------
+
+COMMITMENT_EVENTS = ("commitment", "commitment_done")  # events that carry a `commitment` object
+
+
+def commitment_of(entry: Entry) -> Commitment | None:
+    """The commitment an event recorded ("commitment") or closed ("commitment_done")."""
+    try:
+        return entry.commitment if entry.event == "commitment" else entry.commitment_done
+    except Commitment.DoesNotExist:
+        return None
+
+
+def commitment_json(commitment: Commitment) -> CommitmentJson:
+    """A commitment as every page sees it; `due_text` is the wording to show (Eastern time)."""
+    zone = ZoneInfo(settings.CHAT_TIMEZONE)
+    return {
+        "id": str(commitment.public_id),
+        "due_at": commitment.due_at.isoformat(),
+        "due_local": due_local(commitment.due_at, zone),
+        "due_text": due_text(commitment.due_at, zone),
+        "timezone": settings.CHAT_TIMEZONE,
+        "contact": {"name": commitment.contact_name, "line": commitment.contact_line},
+        "occasion": "escalated" if commitment.occasion == "escalated" else "closed",
+        "recorded_by": commitment.recorded_by_name,
+        "recorded_at": commitment.recorded_at.isoformat(),
+        "status": "done" if commitment.done_at else "open",
+        "done_at": iso(commitment.done_at),
+        "done_by": commitment.done_by_name or None,
+    }
+
+
+def commitment_event_frame(entry: Entry) -> CommitmentEventFrame:
+    """An `event` frame ("commitment" or "commitment_done") with the commitment as it is now.
+
+    An event, as files are, so every page shows its `text` and counts its seq.
+    """
+    commitment = commitment_of(entry)
+    return {
+        "type": "event",
+        "event": "commitment_done" if entry.event == "commitment_done" else "commitment",
+        "seq": entry.seq,
+        "sender_role": entry.sender_role,
+        "sender": entry.sender_name,
+        "text": entry.text,
+        "at": iso(entry.at),
+        "commitment": commitment_json(commitment) if commitment is not None else None,
+    }

@@ -9,6 +9,8 @@ added on the way out, not part of the shapes below unless the frame always has i
 
 from typing import Literal, NotRequired, TypedDict
 
+from chats.frames.commitment_shapes import CommitmentEventFrame
+from chats.frames.commitment_shapes import EndedFrame as EndedFrame  # re-exported: every frame shape is here
 from chats.frames.floor import FloorStateFrame as FloorStateFrame  # re-exported: every shape imports from here
 from chats.frames.floor import HandFrame
 from chats.frames.internal import InternalFrame, SkipFrame  # the record's entry frames (docs/record.md)
@@ -113,7 +115,7 @@ class AttachmentEventFrame(TypedDict):
     attachment: AttachmentJson | None
 
 
-EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | InternalFrame | SkipFrame
+EntryFrame = MessageFrame | EventFrame | AttachmentEventFrame | CommitmentEventFrame | InternalFrame | SkipFrame
 
 
 class ChatDetail(ChatSummary):  # a chat summary with its transcript so far (entry frames)
@@ -164,12 +166,6 @@ class AgentLeftFrame(TypedDict):
     type: Literal["agent.left"]
     name: str
     reason: str  # "unanswered", "transferred"
-
-
-class EndedFrame(TypedDict):
-    type: Literal["ended"]
-    reason: str | None  # "idle_timeout", "agent_closed", "chatter_ended", ...
-    case_number: str
 
 
 # --- the provider's socket ----------------------------------------------------------------

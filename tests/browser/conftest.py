@@ -65,7 +65,7 @@ class LiveServer:
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "CSRF_TRUSTED_ORIGINS": self.url,
                 "CHAT_HOURS": "Mon-Sun 00:00-24:00",
-                "CHAT_PRESENCE_GRACE": "5",
+                "CHAT_RELOAD_GRACE": "5",
                 "CHAT_TIMERS": "1",  # tests/settings.py turns timers off in this process's environment
                 "CHAT_REQUESTS_PER_USER": "100000",  # tests open many chats per provider within a minute
                 "CHAT_REQUESTS_PER_AGENCY": "100000",

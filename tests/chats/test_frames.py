@@ -14,7 +14,7 @@ import types
 import typing
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typeddict
 
@@ -23,6 +23,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from chats import frames
+from chats.commitments import Terms, record_commitment
 from chats.frames import events, shapes
 from chats.models import EntryKind
 from chats.outbox import Outbox
@@ -141,6 +142,10 @@ def rows(provider, agent):
         )
     chat.refresh_from_db()
     entries = {e.kind: e for e in chat.entries.select_related("attachment").order_by("seq")}
+    with transaction.atomic():  # an escalation commitment (docs/escalations.md), after the entries above
+        terms = Terms(NOW + timedelta(days=1), "Dana Ruiz", "ext. 4021")
+        record_commitment(lock_chat(pk=chat.pk), agent, terms, occasion="closed", now=NOW, outbox=Outbox())
+    chat.refresh_from_db()
     return chat, entries
 
 
@@ -156,6 +161,7 @@ def samples(chat, entries) -> dict[str, tuple[Callable, tuple, str | None]]:
         "message_frame": (frames.message_frame, (message,), "message"),
         "event_frame": (frames.event_frame, (event,), None),
         "attachment_frame": (frames.attachment_frame, (attached,), None),
+        "commitment_event_frame": (frames.commitment_event_frame, (chat.entries.get(event="commitment"),), None),
         "ack_frame": (frames.ack_frame, (message, [Mask("ssn", "6789")], str(chat.public_id)), "ack"),
         "attachment_status_frame": (frames.attachment_status_frame, (attached.attachment, attached.seq, "why"), None),
         "typing_frame": (frames.typing_frame, ("agent",), "typing"),

@@ -157,7 +157,13 @@ async def test_provider_offline_at_the_end_still_gets_the_last_entries(provider,
     frames = again.pending
     assert frames[0]["type"] == "chat.state" and frames[0]["status"] == "ended"
     assert [f.get("text") for f in frames if f["type"] == "message"] == ["It is approved. Goodbye!"]
-    assert frames[-1] == {"type": "ended", "reason": "agent_closed", "case_number": chat["case_number"]}
+    assert frames[-1] == {  # with the compatible extension of docs/escalations.md: the agent and commitments
+        "type": "ended",
+        "reason": "agent_closed",
+        "case_number": chat["case_number"],
+        "agent": "Ana Tester",
+        "commitments": [],
+    }
 
 
 async def test_agent_can_sync_a_chat_they_served_after_it_ended(provider, agent):

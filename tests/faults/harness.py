@@ -291,6 +291,7 @@ class Cluster:
 
     extra_env: dict[str, str] = field(default_factory=dict)
     via_proxy: bool = False
+    server_args: tuple[str, ...] = ()  # more arguments for every server (e.g. --workers 2)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="faults-")))
 
     def __post_init__(self) -> None:
@@ -314,6 +315,8 @@ class Cluster:
             env = service_env(db_url, self.redis.url, self.extra_env)
             names = "ABCDEFGH"
             self.servers = [Server(names[i], env, self.workdir) for i in range(processes)]
+            for server in self.servers:
+                server.args = (*server.args, *self.server_args)
             with ThreadPoolExecutor(processes) as pool:
                 list(pool.map(Server.start, self.servers))
         except BaseException:

@@ -1,5 +1,8 @@
 """One claimer process: N threads, each an agent calling accept_next until the queue is empty.
 
+After each claim the thread records the delivery, as the agent's console does once it has sent
+the `assigned` frame (queueing.offers.record_delivery): that writes the chat's `agent_joined`.
+
 Run by test_claims_across_processes with DATABASE_URL naming the test database. Prints one JSON
 line: claims made, errors by code, and elapsed seconds.
 """
@@ -21,7 +24,8 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from chats.outbox import Outbox  # noqa: E402
-from queueing.routing import QueueError, accept_next  # noqa: E402
+from queueing.assignment import QueueError, accept_next  # noqa: E402
+from queueing.offers import record_delivery  # noqa: E402
 
 
 def claim_until_empty(agent: User, results: Counter, latencies: list, start: threading.Event) -> None:
@@ -30,9 +34,10 @@ def claim_until_empty(agent: User, results: Counter, latencies: list, start: thr
         while True:
             t0 = time.perf_counter()
             try:
-                accept_next(agent, now=timezone.now(), outbox=Outbox())
+                chat = accept_next(agent, now=timezone.now(), outbox=Outbox())
                 results["claimed"] += 1
                 latencies.append(time.perf_counter() - t0)
+                record_delivery(agent, chat.public_id, now=timezone.now(), outbox=Outbox())
             except QueueError as exc:
                 results[exc.code] += 1
                 if exc.code in ("queue_empty", "at_capacity"):

@@ -19,9 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CAPACITY = 3
 
 
-def test_fifty_claimers_in_two_processes_never_exceed_capacity_or_double_assign(provider, make_user, settings):
-    """25 agents per process, 200 waiting chats: each agent ends with exactly CAPACITY, no chat twice."""
-    agents = [make_user("agent") for _ in range(50)]
+def claim_in_two_processes(provider, agents, chats: int, capacity: int) -> list[dict]:
+    """`chats` waiting, the agents split over two claimer processes racing accept_next: their reports."""
     location = provider.locations.get(code="A001")
     now = timezone.now()
     Chat.objects.bulk_create(
@@ -37,43 +36,66 @@ def test_fifty_claimers_in_two_processes_never_exceed_capacity_or_double_assign(
             requested_at=now,
             queued_at=now,
         )
-        for i in range(200)
+        for i in range(chats)
     )
     db = connection.settings_dict
     env = dict(
         os.environ,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        CHAT_AGENT_CAPACITY=str(CAPACITY),
+        CHAT_AGENT_CAPACITY=str(capacity),
+        DB_POOL_MAX="20",
     )
     start_at = time.time() + 3
-    halves = [agents[:25], agents[25:]]
+    half = len(agents) // 2
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.postgres.claimers", ",".join(a.username for a in half), str(start_at)],
+            [sys.executable, "-m", "tests.postgres.claimers", ",".join(a.username for a in part), str(start_at)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for half in halves
+        for part in (agents[:half], agents[half:])
     ]
-    outputs = [p.communicate(timeout=120) for p in procs]
+    outputs = [p.communicate(timeout=150) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outputs]
-    reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
 
-    loads = [Chat.objects.filter(agent=a, status="active").count() for a in agents]
-    assert loads == [CAPACITY] * 50, ([r["results"] for r in reports], [err[-3000:] for _, err in outputs])
-    assert Chat.objects.filter(status="active").count() == 150
-    assert Chat.objects.filter(status="waiting").count() == 50
-    joined = Entry.objects.filter(event="agent_joined").values_list("chat_id", flat=True)
-    assert len(joined) == len(set(joined)) == 150  # zero double assignments
+
+def report(reports: list[dict], agents: int) -> None:
     claims = sum(r["results"].get("claimed", 0) for r in reports)
-    assert claims == 150
     latencies = sorted(x for r in reports for x in r["latencies"])
     elapsed = max(r["elapsed"] for r in reports)
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
-        f"\nclaims: {claims} in {elapsed:.2f}s = {claims / elapsed:.0f}/s with 50 agents in 2 processes; "
+        f"\nclaims: {claims} in {elapsed:.2f}s = {claims / elapsed:.0f}/s with {agents} agents in 2 processes; "
         f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
     )
+
+
+def test_fifty_claimers_in_two_processes_never_exceed_capacity_or_double_assign(provider, make_user, settings):
+    """25 agents per process, 200 waiting chats: each agent ends with exactly CAPACITY, no chat twice."""
+    agents = [make_user("agent") for _ in range(50)]
+    reports = claim_in_two_processes(provider, agents, 200, CAPACITY)
+    loads = [Chat.objects.filter(agent=a, status="active").count() for a in agents]
+    assert loads == [CAPACITY] * 50, [r["results"] for r in reports]
+    assert Chat.objects.filter(status="active").count() == 150
+    assert Chat.objects.filter(status="waiting").count() == 50
+    joined = Entry.objects.filter(event="agent_joined").values_list("chat_id", flat=True)
+    assert len(joined) == len(set(joined)) == 150  # zero double assignments
+    assert sum(r["results"].get("claimed", 0) for r in reports) == 150
+    report(reports, 50)
+
+
+def test_two_hundred_racing_agents_claim_every_chat_exactly_once(provider, make_user, settings):
+    """100 agents per process race for 400 chats (room for 600): every chat claimed, each by one agent."""
+    agents = [make_user("agent") for _ in range(200)]
+    reports = claim_in_two_processes(provider, agents, 400, CAPACITY)
+    assert Chat.objects.filter(status="waiting").count() == 0
+    assert Chat.objects.filter(status="active").count() == 400
+    assert max(Chat.objects.filter(agent=a, status="active").count() for a in agents) <= CAPACITY
+    joined = Entry.objects.filter(event="agent_joined").values_list("chat_id", flat=True)
+    assert len(joined) == len(set(joined)) == 400  # each chat's one claim delivered once
+    assert sum(r["results"].get("claimed", 0) for r in reports) == 400
+    report(reports, 200)

@@ -19,10 +19,10 @@ from chats.integrity import verify_chain
 from chats.messaging import ChatAccessError
 from chats.models import Chat, Entry, Status
 from chats.outbox import Outbox
+from queueing.assignment import accept_chat
 from queueing.handoff import close_chat
 from queueing.idle import sweep_idle
 from queueing.intake import request_chat
-from queueing.routing import accept_chat
 from tests.conftest import chat_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -217,13 +217,54 @@ async def test_refusals_name_the_rule_and_store_nothing(provider, agent, make_us
 async def test_an_unreachable_database_is_a_retryable_error_that_stored_nothing(provider, agent, monkeypatch):
     chat = await accepted_chat(provider, agent, "PG5")
     seqs_before, _, _ = await stored(chat)
-    await message_store.close_pools()
+    await message_store.close_pools(reopen=True)
     unreachable = {**message_store.connection_kwargs(), "port": 1, "connect_timeout": 1}
     monkeypatch.setattr(message_store, "connection_kwargs", lambda: unreachable)
     with pytest.raises(message_store.StoreUnavailable):
         await post(provider, chat, uuid.uuid4(), "lost in the outage?")
-    await message_store.close_pools()
+    await message_store.close_pools(reopen=True)
     monkeypatch.undo()
     client_id = uuid.uuid4()
     posted = await post(provider, chat, client_id, "lost in the outage?")  # the client's resend
     assert posted.entry.seq == len(seqs_before) + 1 and not posted.duplicate
+
+
+async def test_messages_arriving_together_are_stored_in_one_statement_gapless_and_in_order(provider, agent, settings):
+    """Group commit: a burst over several chats goes in few statements; each chat's seqs are gapless,
+    its hash chain verifies, and a chat's messages keep the order they arrived in."""
+    settings.CHAT_AGENT_CAPACITY = 10
+    chats = [await accepted_chat(provider, agent, f"GC{i}") for i in range(4)]
+    batcher = message_store.group_commit()
+    before = (batcher.batches, batcher.messages)
+    sends = [(chats[i % 4], uuid.uuid4(), f"burst {i}") for i in range(40)]
+    results = await asyncio.gather(
+        *(post(provider if i % 2 else agent, c, cid, t) for i, (c, cid, t) in enumerate(sends))
+    )
+    statements, messages = batcher.batches - before[0], batcher.messages - before[1]
+    assert messages == 40 and statements <= 3  # the first alone, the rest together (at most a straggler)
+    for chat in chats:
+        seqs, verified, by_client = await stored(chat)
+        assert seqs == list(range(1, len(seqs) + 1)) and verified
+        mine = [cid for c, cid, _ in sends if c.pk == chat.pk]
+        assert [by_client[cid] for cid in mine] == sorted(by_client[cid] for cid in mine)  # arrival order kept
+    assert all(not r.duplicate for r in results)
+
+
+async def test_a_refused_message_in_a_batch_fails_only_itself(provider, agent, make_user):
+    chat = await accepted_chat(provider, agent, "GC9")
+    seqs_before, _, _ = await stored(chat)
+    stranger = await sync_to_async(make_user)("agent", "sam")
+    outcomes = await asyncio.gather(
+        post(provider, chat, uuid.uuid4(), "first"),
+        post(stranger, chat, uuid.uuid4(), "not mine"),
+        post(agent, chat, uuid.uuid4(), "second"),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], ChatAccessError)
+    seqs, verified, by_client = await stored(chat)
+    assert seqs == list(range(1, len(seqs) + 1)) and verified
+    assert (
+        sorted(o.entry.seq for o in (outcomes[0], outcomes[2]))
+        == seqs[-2:]
+        == [len(seqs_before) + 1, len(seqs_before) + 2]
+    )

@@ -10,14 +10,21 @@ from chats.integrity import verify_chain
 from chats.message_store import post_message_sync
 from chats.models import Chat, Entry
 from chats.outbox import Outbox
+from queueing.assignment import QueueError, accept_chat, route_waiting
+from queueing.consoles import open_socket
 from queueing.idle import sweep_idle
 from queueing.intake import request_chat
+from queueing.offers import record_delivery, return_unanswered_offers
 from queueing.presence import set_status
-from queueing.routing import QueueError, accept_chat, return_unanswered_offers, route_waiting
 from tests.conftest import chat_body
 from tests.postgres.conftest import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def open_console(agent):
+    """What an agent's console does on connect: its socket row, so routing may offer them chats."""
+    open_socket(agent, f"test.console.{agent.pk}", now=timezone.now())
 
 
 def new_chat(provider, member_id):
@@ -38,6 +45,11 @@ def test_twenty_agents_accepting_the_same_chat_have_exactly_one_winner(provider,
         losers = [r for r in results if isinstance(r, QueueError)]
         assert len(winners) == 1 and len(losers) == 19, results
         assert {e.code for e in losers} == {"already_taken"}
+        # every console "delivers" at once: only the winner's counts, once
+        delivered = at_once(
+            [lambda a=a, c=chat: record_delivery(a, c.public_id, now=timezone.now(), outbox=Outbox()) for a in agents]
+        )
+        assert delivered.count(True) == 1
         assert Entry.objects.filter(chat=chat, event="agent_joined").count() == 1
 
 
@@ -95,6 +107,7 @@ def test_concurrent_sweepers_fire_each_idle_step_once(provider, agent, make_user
 
 def test_concurrent_sweepers_return_an_unanswered_offer_once(provider, agent, settings):
     """An unanswered offer goes back to the queue once, whatever the number of sweepers."""
+    open_console(agent)
     set_status(agent, "available", now=timezone.now())
     chat = new_chat(provider, "O1")
     chat.refresh_from_db()
@@ -110,6 +123,7 @@ def test_concurrent_auto_routing_never_exceeds_capacity(provider, make_user, set
     settings.CHAT_AGENT_CAPACITY = 3
     agents = [make_user("agent") for _ in range(5)]
     for a in agents:
+        open_console(a)
         set_status(a, "available", now=timezone.now())
     for i in range(30):
         Chat.objects.create(

@@ -14,9 +14,11 @@ from chats.hours import parse_hours
 from chats.message_store import post_message_sync
 from chats.models import Chat, Entry, Status
 from chats.outbox import Outbox
+from queueing.assignment import accept_chat
+from queueing.consoles import open_socket
 from queueing.handoff import close_chat
+from queueing.offers import record_delivery
 from queueing.presence import set_status
-from queueing.routing import accept_chat
 from queueing.timers import sweep_once
 from tests.conftest import chat_body, connect, logged_in_client
 from tests.queueing.helpers import sweep as sweep_and_publish
@@ -115,6 +117,7 @@ def test_a_long_wait_offers_it_and_the_message_queues_at_once(provider, agent, s
     reply = leave(provider, member_id="M-LM-W")
     assert reply.status_code == 201 and reply.json()["status"] == "waiting" and reply.json()["left_message"]
     assert [str(c.public_id) for c in Chat.objects.waiting_in_queue_order()] == [reply.json()["chat_id"]]
+    open_socket(agent, "test.console", now=datetime.now(UTC))  # an open console (docs/presence.md)
     set_status(agent, "available", now=datetime.now(UTC))  # an agent with room: the wait is short
     offer = logged_in_client(provider).get("/api/hours/").json()["leave_message"]
     assert offer["offered"] is False and offer["estimated_wait_seconds"] == 0
@@ -134,8 +137,10 @@ async def test_the_answer_waits_in_my_chats_and_is_shown_once_though_the_chat_en
     reply = await sync_to_async(leave)(provider, member_id="M-LM-ANS", question="Is the reauthorization through?")
     chat_id = uuid.UUID(reply.json()["chat_id"])
     now = datetime.now(UTC)
+    await sync_to_async(open_socket)(agent, "test.console", now=now)  # an open console (docs/presence.md)
     await sync_to_async(set_status)(agent, "available", now=now)
     await sync_to_async(accept_chat)(agent, chat_id, now=now, outbox=Outbox())
+    await sync_to_async(record_delivery)(agent, chat_id, now=now, outbox=Outbox())  # as the console does
     await sync_to_async(post_message_sync)(
         agent, chat_id, uuid.uuid4(), "Yes: approved through January 31.", now=now, outbox=Outbox()
     )

@@ -42,7 +42,13 @@ async def test_two_warnings_then_the_chat_ends_and_the_socket_closes_4408(provid
     assert (await p.type_("idle.warning"))["seconds_left"] == 120
     await sweep(start + timedelta(seconds=600))
     ended = await p.type_("ended")
-    assert ended == {"type": "ended", "reason": "idle_timeout", "case_number": chat["case_number"]}
+    assert ended == {
+        "type": "ended",
+        "reason": "idle_timeout",
+        "case_number": chat["case_number"],
+        "agent": "Ana Tester",  # docs/escalations.md: the agent and the commitments at the end
+        "commitments": [],
+    }
     assert (await p.comm.receive_output(timeout=2)) == {"type": "websocket.close", "code": 4408}
     assert (await a.type_("ended"))["reason"] == "idle_timeout"
     events = await sync_to_async(idle_events)(chat["chat_id"])

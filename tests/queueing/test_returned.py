@@ -4,7 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chats.models import Chat
-from tests.queueing.test_routing import available, request
+from tests.queueing.test_assignment import available, request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

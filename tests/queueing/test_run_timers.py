@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from chats.models import Chat, Entry
 from chats.outbox import Outbox
-from queueing.routing import accept_chat
+from queueing.assignment import accept_chat
 from tests.conftest import open_chat_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.multiprocess]

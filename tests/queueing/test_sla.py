@@ -11,9 +11,9 @@ from chats.models import Chat, TransactionType
 from chats.outbox import Outbox
 from chatserver.env import ConfigError, env_seconds_map
 from queueing.alerts import RECORD_INTERVAL, due, record_breaches, unanswered_chats
+from queueing.assignment import accept_chat
 from queueing.floor import floor_state
 from queueing.models import AgentPresence
-from queueing.routing import accept_chat
 from queueing.sla import NEAR, OK, OVER, Limits, agent_alerts, level, queue_alerts, reply_alerts, with_sla
 from tests.conftest import open_chat_for
 from tests.queueing.helpers import sweep

@@ -6,9 +6,10 @@ from django.test import Client
 from django.utils import timezone
 
 from chats.models import Chat
+from queueing.consoles import open_socket
 from queueing.presence import set_status
 from tests.conftest import logged_in_client
-from tests.queueing.test_routing import available, request
+from tests.queueing.test_assignment import available, request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +35,7 @@ def test_lists_available_staff_with_room_and_their_load(make_user, agent, agent2
     away = make_user("agent", "carl")
     now = timezone.now()
     for user in (agent, agent2, supervisor):
+        open_socket(user, f"test.console.{user.pk}", now=now)  # an open console (docs/presence.md)
         set_status(user, "available", now=now)
     set_status(away, "away", now=now)
     listed = targets(agent)

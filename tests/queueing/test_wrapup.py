@@ -6,10 +6,10 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chats.models import Chat
+from queueing.assignment import agents_with_room
 from queueing.models import AgentPresence
-from queueing.routing import agents_with_room
 from tests.queueing.helpers import later, sweep
-from tests.queueing.test_routing import available, request
+from tests.queueing.test_assignment import available, request
 from transcripts.metrics import compute_metrics
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,8 +14,8 @@ from accounts.models import User
 from chats.message_store import post_message_sync
 from chats.models import Chat
 from chats.outbox import Outbox
+from queueing.assignment import accept_chat
 from queueing.handoff import close_chat
-from queueing.routing import accept_chat
 from tests.attachment_files import attachment_root  # noqa: F401 (autouse: every test stores files under its own root)
 from tests.conftest import open_chat_for
 

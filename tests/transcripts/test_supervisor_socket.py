@@ -58,6 +58,7 @@ async def test_silent_monitor_sees_the_chat_read_only_and_is_audited(provider, a
     a, _, _ = await connect(agent, "/ws/agent/")
     await a.send({"type": "accept", "chat_id": chat["chat_id"]})
     await a.type_("assigned")
+    await a.type_("event", event="agent_joined")  # written once the console had the chat
     p, _, _ = await connect(provider, chat["ws_url"])
 
     s, _, _ = await connect(supervisor, "/ws/supervisor/")

@@ -256,12 +256,18 @@
     this.q(".back-to-queue").addEventListener("click", function () {
       socket.send({ type: "transfer", chat_id: id, to: null });
     });
+    // commitments.js: escalating or closing unresolved carries the agent's commitment (null: something is missing)
+    var commitment = function (action) { return C.commitments ? C.commitments.forAction(self, action) : {}; };
+    if (C.commitments) C.commitments.attachConsole(this);
     this.q(".escalate").addEventListener("click", function () {
-      socket.send({ type: "escalate", chat_id: id, to: null });  // any available supervisor
+      var extra = commitment("escalate");
+      if (extra) socket.send(Object.assign({ type: "escalate", chat_id: id, to: null }, extra)); // any available supervisor
     });
     this.q(".close-form").addEventListener("submit", function (event) {
       event.preventDefault();
-      socket.send({ type: "close", chat_id: id, disposition: self.q(".disposition").value });
+      var disposition = self.q(".disposition").value;
+      var extra = commitment(disposition);
+      if (extra) socket.send(Object.assign({ type: "close", chat_id: id, disposition: disposition }, extra));
     });
     var wrapForm = this.q(".wrapup");
     wrapForm.addEventListener("submit", function (event) {
@@ -597,6 +603,7 @@
         break;
       case "error":
         if (chat) chat.log.refused(frame);
+        if (chat && C.commitments) C.commitments.refused(chat, frame);
         say(frame.message);
         break;
       default:

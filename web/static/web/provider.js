@@ -186,6 +186,7 @@
             el("td", {}, [STATUS_WORDS[row.status] || row.status, row.left_message ? " (message)" : null,
               row.unread ? el("strong", { className: "unread", text: " New answer" }) : null]),
             el("td", { text: row.agent || "—" }),
+            el("td", {}, [C.commitments ? C.commitments.cell(row.commitments) : el("span", { text: "—" })]),
             el("td", {}, [el("time", { datetime: row.last_activity, text: new Date(row.last_activity).toLocaleString() })]),
           ]));
         });
@@ -521,7 +522,7 @@
         this.q(".case-number").textContent = frame.case_number;
         if (frame.status === "held") this.setStatus("Your message waits for chat to open; an agent will answer it then. You do not need to stay online.");
         if (frame.status === "waiting") this.showQueue(frame.position, frame.estimated_wait_seconds);
-        else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "An agent has your chat.");
+        else if (frame.status === "active") this.setStatus(frame.agent ? "You are chatting with " + frame.agent + "." : "Connecting you to an agent…");
         if (frame.idle_warnings && typeof frame.idle_seconds_left === "number") this.showIdle(frame.idle_warnings, frame.idle_seconds_left);
         break;
       case "queue":
@@ -539,6 +540,7 @@
       case "message":
       case "event":
         this.log.entry(frame, true);
+        if (frame.commitment && C.commitments) C.commitments.show(this.panel, frame.commitment); // commitments.js
         break;
       case "skip": // a seq the provider does not see (docs/record.md)
         this.log.skip(frame.seq);
@@ -559,7 +561,7 @@
         this.clearIdle(false);
         break;
       case "ended":
-        this.end(frame.reason, frame.case_number);
+        this.end(frame.reason, frame.case_number, frame);
         break;
       case "error":
         this.onError(frame);
@@ -655,7 +657,7 @@
     this.focusBack = null;
   };
 
-  Chat.prototype.end = function (reason, caseNumber) {
+  Chat.prototype.end = function (reason, caseNumber, frame) {
     if (this.ended) return;
     var self = this;
     var focusInside = this.panel.contains(document.activeElement) || document.activeElement === document.body;
@@ -671,6 +673,7 @@
     box.appendChild(el("p", { text: REASONS[reason] || "The chat is over." }));
     box.appendChild(el("p", {}, ["Your case number is ", el("strong", { text: caseNumber || this.info.case_number }),
       ". Quote it if you call the care and service center at " + phone + "."]));
+    if (C.commitments) C.commitments.ended(this.panel, box, frame); // the agent's name and the commitments again
     box.appendChild(this.checkForm());
     box.appendChild(el("button", { type: "button", className: "again", text: "Start a new chat about this patient",
       onclick: function () { self.startAgain(); } }));

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transcripts', '0007_record_history_actions'),
+        ('transcripts', '0008_commit_commitment_actions'),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""Who serves which chat: targeted accepts, accept-next, automatic offers, unanswered offers.
+"""Who serves which chat: targeted accepts, accept-next and automatic offers (queueing.offers: what follows).
 
 Lock order everywhere: an agent's presence row before a chat row, so no two transactions can
 wait on each other. Every claim is one transaction that locks the agent's presence row while counting their load
@@ -11,7 +11,7 @@ behind one row.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -21,13 +21,13 @@ from django.db.models.functions import Coalesce
 from accounts.errors import DomainError
 from accounts.models import User
 from chats import groups
-from chats.frames import agent_assigned_event, agent_joined_frame, agent_left_frame, agent_released_event
-from chats.models import AGENT_JOINED, Chat, Status, slot_taken
+from chats.frames import agent_assigned_event
+from chats.models import Chat, Status, slot_taken
 from chats.outbox import Outbox
-from chats.transcript import append_event, lock_chat, lock_existing_chat
+from chats.transcript import lock_existing_chat
 from queueing.board import publish_queue_changed
-from queueing.models import AgentPresence, PresenceStatus
-from queueing.presence import capacity_of, fresh_since, heartbeat, mark_away, set_status
+from queueing.models import AgentPresence
+from queueing.presence import available_with_console, capacity_of, presence_of, set_status
 from queueing.returns import skip_returner
 
 
@@ -39,7 +39,7 @@ def lock_presence(agent: User, *, now: datetime) -> AgentPresence:
     """The agent's presence row, locked (created on an agent's very first claim)."""
     presence = AgentPresence.objects.select_for_update().filter(pk=agent.pk).first()
     if presence is None:
-        heartbeat(agent, now=now)
+        presence_of(agent, now=now)
         presence = AgentPresence.objects.select_for_update().get(pk=agent.pk)
     return presence
 
@@ -51,9 +51,14 @@ def check_room(agent: User, *, now: datetime) -> None:
 
 
 def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, outbox: Outbox, answered: bool) -> None:
-    """Give a locked chat (already taken by the caller's conditional update) to an agent."""
+    """Give a locked chat (already taken by the caller's conditional update) to an agent.
+
+    The agent's consoles are sent `agent.assigned`; the provider hears `agent.joined` only once a
+    console has delivered the chat (queueing.offers.record_delivery).
+    """
     chat.agent, chat.status, chat.offered_at = agent, Status.ACTIVE, now
     chat.answered_at = now if answered else None
+    chat.delivered_at = None
     chat.idle_since, chat.idle_steps_done = now, 0  # the chatter's idle clock starts when an agent joins
     chat.first_accepted_at = chat.first_accepted_at or now
     chat.save(
@@ -62,6 +67,7 @@ def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, o
             "status",
             "offered_at",
             "answered_at",
+            "delivered_at",
             "idle_since",
             "idle_steps_done",
             "first_accepted_at",
@@ -69,8 +75,6 @@ def assign(chat: Chat, agent: User, presence: AgentPresence, *, now: datetime, o
     )
     presence.last_assigned_at = now
     presence.save(update_fields=["last_assigned_at"])
-    append_event(chat, AGENT_JOINED, f"{agent.display_name} joined the chat", now=now, outbox=outbox, actor=agent)
-    outbox.chat_frame(chat, agent_joined_frame(agent.display_name))
     outbox.add(groups.user_group(agent.pk), agent_assigned_event(str(chat.public_id)))
 
 
@@ -127,9 +131,9 @@ def accept_next(agent: User, *, now: datetime, outbox: Outbox) -> Chat:
 
 
 def agents_with_room(now: datetime):
-    """Available agents with free slots: most free capacity first, then the one idle longest."""
+    """Available agents with an open console and free slots: most free first, then the one idle longest."""
     return (
-        AgentPresence.objects.filter(status=PresenceStatus.AVAILABLE, last_seen__gte=fresh_since(now))
+        available_with_console()
         .annotate(
             load=Count("user__served_chats", filter=slot_taken(now, "user__served_chats__")),  # wrap-ups count
             cap=Coalesce("user__chat_capacity", Value(settings.CHAT_AGENT_CAPACITY), output_field=IntegerField()),
@@ -168,38 +172,9 @@ def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
 
 def put_back_in_queue(chat: Chat, *, queued_at: datetime) -> None:
     chat.status, chat.agent, chat.offered_at, chat.answered_at = Status.WAITING, None, None, None
-    chat.idle_since, chat.idle_steps_done, chat.queued_at = None, 0, queued_at
-    chat.save(
-        update_fields=["status", "agent", "offered_at", "answered_at", "idle_since", "idle_steps_done", "queued_at"]
-    )
-
-
-def front_of_queue(chat: Chat) -> datetime:
-    head = Chat.objects.waiting_in_queue_order().values_list("queued_at", flat=True).first()
-    return min(head - timedelta(milliseconds=1), chat.requested_at) if head else chat.requested_at
-
-
-def return_unanswered_offers(*, now: datetime, outbox: Outbox) -> int:
-    """Offers not answered within CHAT_OFFER_TIMEOUT go back to the front; the agent goes away."""
-    deadline = now - timedelta(seconds=settings.CHAT_OFFER_TIMEOUT)
-    due = Chat.objects.filter(status=Status.ACTIVE, answered_at__isnull=True, offered_at__lte=deadline)
-    returned = 0
-    for chat_pk in list(due.values_list("pk", flat=True)):
-        with transaction.atomic():
-            chat = lock_chat(pk=chat_pk, status=Status.ACTIVE, answered_at__isnull=True, offered_at__lte=deadline)
-            if chat is None:
-                continue  # answered, closed or handled by another process meanwhile
-            agent = chat.agent
-            assert agent is not None  # an active chat always has its agent
-            put_back_in_queue(chat, queued_at=front_of_queue(chat))
-            text = f"{agent.display_name} did not answer; the chat went back to the front of the queue"
-            append_event(chat, "offer_returned", text, now=now, outbox=outbox)
-            outbox.chat_frame(chat, agent_left_frame(agent.display_name, "unanswered"))
-            outbox.add(groups.user_group(agent.pk), agent_released_event(str(chat.public_id), "unanswered"))
-            publish_queue_changed(now=now, outbox=outbox)
-            returned += 1
-        mark_away(agent.pk, now=now, reason="offer_unanswered")  # its own transaction: locks stay presence→chat
-    return returned
+    chat.delivered_at, chat.idle_since, chat.idle_steps_done, chat.queued_at = None, None, 0, queued_at
+    fields = ["status", "agent", "offered_at", "answered_at", "delivered_at", "idle_since", "idle_steps_done"]
+    chat.save(update_fields=[*fields, "queued_at"])
 
 
 def change_status(agent: User, status: str, *, now: datetime, outbox: Outbox) -> AgentPresence:

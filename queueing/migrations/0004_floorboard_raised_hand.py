@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('chats', '0009_chat_returned_by'),
-        ('queueing', '0002_closing_notice'),
+        ('queueing', '0003_presence_consoles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

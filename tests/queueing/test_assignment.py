@@ -26,6 +26,14 @@ async def request(provider, member_id, **extra):
     return await sync_to_async(open_chat_for)(provider, member_id=member_id, **extra)
 
 
+async def delivered(console):
+    """The next `assigned` frame, once the consumer has recorded its delivery (it answers a ping after)."""
+    assigned = await console.type_("assigned")
+    await console.send({"type": "ping"})
+    await console.type_("pong")
+    return assigned
+
+
 async def available(agent):
     socket, _, _ = await connect(agent, "/ws/agent/")
     await socket.type_("agent.state")
@@ -132,10 +140,9 @@ async def test_estimate_reflects_capacity_and_handle_time(provider, agent, setti
 
 async def test_unanswered_offer_returns_to_the_front_and_the_agent_goes_away(provider, agent, settings):
     """An offer not answered in CHAT_OFFER_TIMEOUT goes back to the queue head; it is recorded."""
-    settings.CHAT_PRESENCE_GRACE = 3600  # the console stays alive: only the offer timer acts
     older = await request(provider, "M0")
     a = await available(agent)
-    assigned = await a.type_("assigned")
+    assigned = await delivered(a)
     assert assigned["chat"]["chat_id"] == older["chat_id"] and not assigned["chat"]["answered"]
     p, _, _ = await connect(provider, older["ws_url"])
     await p.drain()
@@ -267,13 +274,15 @@ async def test_unknown_status_is_an_error(agent):
     assert (await a.type_("error"))["code"] == "invalid_status"
 
 
-async def test_lost_console_makes_the_agent_away(agent, settings):
-    """An agent whose consoles stopped beating for the grace period is away, and it is recorded."""
+async def test_closed_console_makes_the_agent_away_after_the_reload_grace(agent, settings):
+    """Available through the reload grace after the last console closed, then away, and it is recorded."""
     a = await available(agent)
     await a.close()
-    await sweep(later(settings.CHAT_PRESENCE_GRACE + 1))
+    await sweep(later(settings.CHAT_RELOAD_GRACE - 2))
+    assert (await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)).status == "available"
+    await sweep(later(settings.CHAT_RELOAD_GRACE + 1))
     assert (await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)).status == "away"
-    assert await sync_to_async(PresenceEvent.objects.filter(user=agent, reason="heartbeat_lost").exists)()
+    assert await sync_to_async(PresenceEvent.objects.filter(user=agent, reason="console_closed").exists)()
 
 
 async def test_queue_drains_after_closing_time(provider, agent, settings):

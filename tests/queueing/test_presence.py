@@ -1,0 +1,139 @@
+"""Presence means an open console: socket rows, process leases, the reload grace, delivery then "joined"."""
+
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.utils import timezone
+
+from chats.models import Chat, Entry
+from queueing import consoles
+from queueing.assignment import agents_with_room
+from queueing.models import AgentPresence, ConsoleProcess, ConsoleSocket
+from tests.conftest import connect
+from tests.queueing.helpers import later, sweep
+from tests.queueing.test_assignment import available, delivered, request
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def chat_of(chat_id):
+    return Chat.objects.select_related("agent").get(public_id=chat_id)
+
+
+def db_now():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
+
+
+async def test_a_closed_console_is_offered_nothing(provider, agent):
+    """Available, console closed: a new chat waits, though the agent's status still says available."""
+    a = await available(agent)
+    await a.close()
+    chat = await request(provider, "M1")
+    await sweep(later(0))
+    row = await sync_to_async(chat_of)(chat["chat_id"])
+    assert row.status == "waiting" and row.agent is None
+    assert (await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)).status == "available"
+    assert await sync_to_async(ConsoleSocket.objects.filter(user=agent).count)() == 0
+
+
+async def test_a_second_console_keeps_the_agent_reachable_when_one_closes(provider, agent):
+    """Two tabs: closing one leaves the other getting offers."""
+    a = await available(agent)
+    b, _, _ = await connect(agent, "/ws/agent/")
+    await b.type_("agent.state")
+    await a.close()
+    chat = await request(provider, "M1")
+    assert (await b.type_("assigned"))["chat"]["chat_id"] == chat["chat_id"]
+
+
+async def test_reload_within_the_grace_resumes_chats_and_status_with_no_offer_between(provider, agent, settings):
+    """Close holding a chat; a chat arriving meanwhile is not offered; reopen: same chat and status, then the offer."""
+    held = await request(provider, "M1")
+    a = await available(agent)
+    await delivered(a)
+    await a.close()
+    waiting = await request(provider, "M2")
+    await sweep(later(settings.CHAT_RELOAD_GRACE - 2))
+    assert (await sync_to_async(chat_of)(waiting["chat_id"])).status == "waiting"
+    again, _, _ = await connect(agent, "/ws/agent/")
+    state = await again.type_("agent.state")
+    assert state["status"] == "available" and [c["chat_id"] for c in state["chats"]] == [held["chat_id"]]
+    await sweep(later(settings.CHAT_RELOAD_GRACE + 5))  # the grace is over, but a console is open again
+    assert (await again.type_("assigned"))["chat"]["chat_id"] == waiting["chat_id"]
+    assert (await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)).status == "available"
+
+
+async def test_provider_hears_joined_only_after_delivery_and_an_undelivered_offer_returns(provider, agent, settings):
+    """A socket row with no console behind it gets the offer; nobody delivers: no "joined", and it returns."""
+    await sync_to_async(consoles.open_socket)(agent, "ghost.channel", now=timezone.now())
+    await sync_to_async(AgentPresence.objects.filter(pk=agent.pk).update)(status="available")
+    chat = await request(provider, "M1")
+    p, _, _ = await connect(provider, chat["ws_url"])
+    row = await sync_to_async(chat_of)(chat["chat_id"])
+    assert row.status == "active" and row.agent == agent and row.delivered_at is None
+    assert (await p.type_("chat.state"))["agent"] is None  # "connecting you to an agent"
+    assert not [f for f in await p.drain(0.5) if f.get("type") == "agent.joined"]
+    assert not await sync_to_async(Entry.objects.filter(chat=row, event="agent_joined").exists)()
+    await sweep(later(settings.CHAT_OFFER_DELIVERY_TIMEOUT - 2))
+    assert (await sync_to_async(chat_of)(chat["chat_id"])).status == "active"
+    await sync_to_async(ConsoleSocket.objects.filter(channel_name="ghost.channel").delete)()
+    await sweep(later(settings.CHAT_OFFER_DELIVERY_TIMEOUT + 1))
+    row = await sync_to_async(chat_of)(chat["chat_id"])
+    assert row.status == "waiting" and row.agent is None and row.returned_by_id == agent.pk
+    assert not [f for f in await p.drain() if f.get("type") in ("agent.joined", "agent.left")]
+    a = await available(agent)  # a real console now: offered, delivered, joined
+    assigned = await delivered(a)
+    assert assigned["chat"]["chat_id"] == chat["chat_id"]
+    assert (await p.type_("agent.joined"))["name"] == "Ana Tester"
+    assert (await sync_to_async(chat_of)(chat["chat_id"])).delivered_at is not None
+
+
+async def test_sockets_of_a_process_whose_lease_ran_out_count_for_nothing(provider, agent):
+    """A dead process's socket rows get no offers and the sweep deletes them, starting the agent's grace."""
+    dead = await sync_to_async(ConsoleProcess.objects.create)(id=uuid.uuid4(), lease_until=later(-60))
+    await sync_to_async(ConsoleSocket.objects.create)(
+        channel_name="dead.channel", user=agent, process=dead, opened_at=timezone.now()
+    )
+    await sync_to_async(AgentPresence.objects.create)(
+        user=agent, status="available", status_changed_at=timezone.now(), last_seen=timezone.now()
+    )
+    assert await sync_to_async(lambda: list(agents_with_room(timezone.now())))() == []
+    at = later(0)
+    await sweep(at)
+    assert not await sync_to_async(ConsoleProcess.objects.filter(pk=dead.pk).exists)()
+    assert not await sync_to_async(ConsoleSocket.objects.filter(channel_name="dead.channel").exists)()
+    presence = await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)
+    assert presence.status == "available" and presence.console_left_at == at  # the grace runs from here
+
+
+async def test_the_lease_is_renewed_by_the_database_clock(agent, settings):
+    """Connect renews this process's lease to the database's now() + CHAT_CONSOLE_LEASE."""
+    settings.CHAT_CONSOLE_LEASE = 30
+    a, _, _ = await connect(agent, "/ws/agent/")
+    await a.type_("agent.state")
+    lease = (await sync_to_async(ConsoleProcess.objects.get)(pk=consoles.PROCESS_ID)).lease_until
+    remaining = (lease - await sync_to_async(db_now)()).total_seconds()
+    assert 25 < remaining <= 30
+    assert await sync_to_async(ConsoleSocket.objects.filter(user=agent, process_id=consoles.PROCESS_ID).count)() == 1
+    await a.close()
+    assert await sync_to_async(ConsoleSocket.objects.filter(user=agent).count)() == 0
+
+
+async def test_a_stale_accept_is_refused_from_the_consoles_latest_list(provider, agent, agent2, settings):
+    """B's latest queue frame no longer lists the chat A took: B's accept is refused without a claim."""
+    settings.CHAT_AGENT_CAPACITY = 5
+    a, _, _ = await connect(agent, "/ws/agent/")
+    b, _, _ = await connect(agent2, "/ws/agent/")
+    chat = await request(provider, "M1")
+    assert any(row["chat_id"] == chat["chat_id"] for row in (await b.type_("queue"))["waiting"])
+    await a.send({"type": "accept", "chat_id": chat["chat_id"]})
+    await a.type_("assigned")
+    await b.until(lambda f: f.get("type") == "queue" and not f["waiting"])  # the snapshot after the claim
+    await b.send({"type": "accept", "chat_id": chat["chat_id"]})
+    refused = await b.type_("error")
+    assert refused["code"] == "already_taken" and "no longer waiting" in refused["message"]
+    assert (await sync_to_async(chat_of)(chat["chat_id"])).agent == agent
