@@ -12,6 +12,7 @@ from chats.outbox import Outbox
 from chatserver.env import ConfigError, env_seconds_map
 from queueing.alerts import RECORD_INTERVAL, due, record_breaches, unanswered_chats
 from queueing.assignment import accept_chat
+from queueing.consoles import open_socket
 from queueing.floor import floor_state
 from queueing.models import AgentPresence
 from queueing.sla import NEAR, OK, OVER, Limits, agent_alerts, level, queue_alerts, reply_alerts, with_sla
@@ -154,6 +155,7 @@ def test_reply_wait_and_away_with_chats_come_from_stored_rows(provider, agent):
     second = open_chat_for(provider, member_id="M200")
     accept_chat(agent, second["chat_id"], now=accepted_at, outbox=Outbox())
     AgentPresence.objects.filter(pk=agent.pk).update(status="available", last_seen=state_time(state))
+    open_socket(agent, "test-console", now=state_time(state))  # available *with a console open*: not away
     agent.chat_capacity = 1
     agent.save(update_fields=["chat_capacity"])
     kinds = {(a["kind"], a["subject"]) for a in floor_state(now=state_time(state))["alerts"]}
