@@ -16,6 +16,7 @@ from chats.models import Chat
 from chats.outbox import Outbox
 from queueing.assignment import accept_chat
 from queueing.handoff import close_chat
+from queueing.offers import record_delivery
 from tests.attachment_files import attachment_root  # noqa: F401 (autouse: every test stores files under its own root)
 from tests.conftest import open_chat_for
 
@@ -23,9 +24,10 @@ QUESTION = "Is the <b>auth</b> & renewal approved? <font size=40>x</font>"
 
 
 def serve(chat: Chat, agent: User, text: str, *, now: datetime | None = None) -> None:
-    """`agent` accepts the waiting chat and says `text`."""
+    """`agent` accepts the waiting chat, their console receives it (they join), and they say `text`."""
     now = now or timezone.now()
     accept_chat(agent, chat.public_id, now=now, outbox=Outbox())
+    record_delivery(agent, chat.public_id, now=now, outbox=Outbox())
     post_message_sync(agent, chat.public_id, uuid.uuid4(), text, now=now, outbox=Outbox())
 
 
