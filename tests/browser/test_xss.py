@@ -20,7 +20,7 @@ PAYLOADS = [
     "<details open ontoggle=alert(7)>",
 ]
 INJECTED = (
-    "img, iframe, svg:not(.chart), object, embed, details, a[href^='javascript'], [onerror], [onload], [ontoggle]"
+    "img, iframe, svg:not(.chart), object, embed, details:not(.history), a[href^='javascript'], [onerror], [onload], [ontoggle]"
 )
 
 
