@@ -166,8 +166,11 @@ async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) 
         target_name, proc, [f"bp{i}" for i in range(size["providers"])], [f"ba{i}" for i in range(size["agents"])]
     )
     spies: list[subprocess.Popen] = []
-    if profile and num == 3 and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
-        target.on_load = lambda: spies.append(start_profile(proc.proc.pid))
+    if profile and num in PROFILED and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
+        if num == 3:  # from the first throughput step, not the set-up
+            target.on_load = lambda: spies.append(start_profile(proc.proc.pid, num))
+        else:
+            spies.append(start_profile(proc.proc.pid, num))
     db = OURS_DB if ours else PEERS_DB
     watch = asyncio.get_running_loop().create_task(watch_connections(db))
     try:
@@ -224,10 +227,15 @@ async def scenario(num: int, target: sc.Target, size: dict) -> dict:
     raise ValueError(num)
 
 
-PROFILE_OUT = RESULTS / f"profile-s3-ours-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+PROFILED = (3, 5)  # the scenarios `--profile` records ours in
+PROFILE_STAMP = time.strftime("%Y%m%d-%H%M%S")
 
 
-def start_profile(pid: int) -> subprocess.Popen:
+def profile_out(num: int) -> Path:
+    return RESULTS / f"profile-s{num}-ours-{PROFILE_STAMP}.txt"
+
+
+def start_profile(pid: int, num: int) -> subprocess.Popen:
     spy = str(Path(PY).parent / "py-spy")
     return subprocess.Popen(
         [
@@ -240,7 +248,7 @@ def start_profile(pid: int) -> subprocess.Popen:
             "--format",
             "raw",
             "-o",
-            str(PROFILE_OUT),
+            str(profile_out(num)),
             "--nonblocking",
             "--threads",
         ],
@@ -298,10 +306,12 @@ async def main_async(args) -> int:
     finally:
         redis.stop()
     record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    if args.profile and PROFILE_OUT.exists():
+    if args.profile:
         from bench.profile import summarize
 
-        record["profile_s3_ours"] = summarize(PROFILE_OUT)
+        for num in PROFILED:
+            if profile_out(num).exists():
+                record[f"profile_s{num}_ours"] = summarize(profile_out(num))
     save()
     print(f"raw results: {out.relative_to(ROOT)}")
     if not args.no_report:
@@ -315,7 +325,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="reduced sizes (the issue's sizes otherwise)")
     parser.add_argument("--scenarios", default="", help="comma-separated, e.g. 1,3 (default: all)")
     parser.add_argument("--only", default="", help="targets to run, e.g. ours,N0 (default: all)")
-    parser.add_argument("--profile", action="store_true", help="py-spy our server during scenario 3")
+    parser.add_argument("--profile", action="store_true", help="py-spy our server during scenarios 3 and 5")
     parser.add_argument(
         "--server-dir", default="", help="measure the server in this directory (default: this checkout)"
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 
 from accounts.models import Location, User
 from accounts.text import text_problem
@@ -162,8 +163,7 @@ def check_request_rate(provider: User, *, now: datetime) -> None:
     Counted from the stored chats and refusals, so every server process sees the same counts."""
     since = now - timedelta(seconds=settings.CHAT_REQUEST_WINDOW)
     window = settings.CHAT_REQUEST_WINDOW
-    mine = Chat.objects.filter(provider=provider, requested_at__gte=since).count()
-    mine += Refusal.objects.filter(provider=provider, at__gte=since).count()
+    mine, theirs = recent_requests(provider, since)
     if mine >= settings.CHAT_REQUESTS_PER_USER:
         raise ChatRequestError(
             429,
@@ -172,10 +172,6 @@ def check_request_rate(provider: User, *, now: datetime) -> None:
             f" in {window} seconds).",
             retry_after=window,
         )
-    if provider.agency_id is None:
-        return
-    theirs = Chat.objects.filter(agency_id=provider.agency_id, requested_at__gte=since).count()
-    theirs += Refusal.objects.filter(provider__agency_id=provider.agency_id, at__gte=since).count()
     if theirs >= settings.CHAT_REQUESTS_PER_AGENCY:
         raise ChatRequestError(
             429,
@@ -183,6 +179,24 @@ def check_request_rate(provider: User, *, now: datetime) -> None:
             "Your agency has made too many chat requests just now; wait a minute and try again.",
             retry_after=window,
         )
+
+
+def recent_requests(provider: User, since: datetime) -> tuple[int, int]:
+    """(the provider's, their agency's) chat requests, opened or refused, since `since`.
+
+    One query per table: each count is a filtered aggregate. A provider without an agency counts 0
+    for the agency."""
+    agency = provider.agency_id
+    chats = Chat.objects.filter(requested_at__gte=since).filter(Q(provider=provider) | Q(agency_id=agency))
+    refusals = Refusal.objects.filter(at__gte=since).filter(Q(provider=provider) | Q(provider__agency_id=agency))
+    of_chats = chats.aggregate(
+        mine=Count("pk", filter=Q(provider=provider)), theirs=Count("pk", filter=Q(agency_id=agency))
+    )
+    of_refusals = refusals.aggregate(
+        mine=Count("pk", filter=Q(provider=provider)), theirs=Count("pk", filter=Q(provider__agency_id=agency))
+    )
+    theirs = of_chats["theirs"] + of_refusals["theirs"] if agency is not None else 0
+    return of_chats["mine"] + of_refusals["mine"], theirs
 
 
 def check_open_chats(provider: User, member_id: str) -> None:
@@ -214,7 +228,7 @@ def open_chat(
         status=status,
         message_left_at=message_left_at,
         provider=provider,
-        agency=provider.agency,
+        agency_id=cast(int, provider.agency_id),  # a provider always has one (User.clean); not read again
         location=request.location,
         transaction_type=request.transaction_type,
         member_id=request.member_id,

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
@@ -19,6 +18,7 @@ from chats.notes import add_note
 from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
+from consumers.claims import ALREADY_TAKEN, CLAIMS, claim_desk
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.assignment import QueueError, accept_chat, accept_next, change_status
 from queueing.board import ListedChats
@@ -28,9 +28,6 @@ from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.hands import lower_hand, raise_hand
 from queueing.offers import record_delivery, undelivered_chat_ids
 from queueing.wrapup import extend_wrapup, save_wrapup
-
-CLAIM_THREADS = 4
-CLAIMS = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="claims")
 
 
 class AgentConsumer(ChatSocket):
@@ -70,7 +67,7 @@ class AgentConsumer(ChatSocket):
         self.console_open = True  # from here on routing may offer this agent chats
         state = await database_sync_to_async(agent_state)(self.user, now=timezone.now())
         self.listed = ListedChats()
-        self.listed.saw(state)
+        self.listed.saw(state, at=asyncio.get_running_loop().time())
         await self.accept()
         await self.send_json(state)
         for chat in state["chats"]:
@@ -106,16 +103,20 @@ class AgentConsumer(ChatSocket):
         await self.send_json(status_frame(presence.status))
 
     async def on_accept(self, frame: dict) -> None:
+        """A targeted accept; a herd's losers are answered from what this process knows (consumers.claims)."""
         chat_id = self.chat_id_of(frame)
-        if groups.chat_group(chat_id) not in self.joined and self.listed.known_gone(str(chat_id)):
-            raise QueueError("already_taken", "That chat is no longer waiting: another agent took it, or it ended.")
-        await self.claim(accept_chat, chat_id)
+        key, desk = str(chat_id), claim_desk()
+        if groups.chat_group(chat_id) not in self.joined and (
+            self.listed.known_gone(key) or desk.taken_by_another(key, self.user.pk, self.listed.seen_at)
+        ):
+            raise QueueError("already_taken", ALREADY_TAKEN)
+        await desk.claim(key, self.user.pk, lambda: self.claim(accept_chat, chat_id))
 
     async def on_accept_next(self, frame: dict) -> None:
         await self.claim(accept_next)
 
     async def claim(self, func: Callable[..., Any], *args: Any) -> None:
-        """A claim on one of CLAIM_THREADS threads (not the one database thread): claims run side by side.
+        """A claim on a claims thread (consumers.claims; not the one database thread): claims run side by side.
 
         Each call borrows a pooled connection and gives it back when it returns (CONN_MAX_AGE=0):
         nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
@@ -208,7 +209,7 @@ class AgentConsumer(ChatSocket):
         if frame is None:
             return
         if frame.get("type") == "queue":
-            self.listed.saw(frame)
+            self.listed.saw(frame, at=asyncio.get_running_loop().time())
         if "chat_id" in event:
             frame = with_chat_id(frame, event["chat_id"])
         await self.relay_entry(frame, event.get("chat_id"), event)
@@ -219,6 +220,7 @@ class AgentConsumer(ChatSocket):
     async def agent_assigned(self, event: dict) -> None:
         """A chat became this agent's: subscribe first, then send it with its whole transcript."""
         chat_id = uuid.UUID(event["chat_id"])
+        claim_desk().saw_taken(event["chat_id"], self.user.pk)  # a racing console here is answered from memory
         await self.join(groups.chat_group(chat_id))
         frame = await database_sync_to_async(assigned_frame)(self.user, chat_id)
         if frame is None:

@@ -9,7 +9,12 @@ in-memory channel layer) they are kept in this process.
   `LEASE_RENEW_SECONDS`, all in one pipelined round trip (`Leases`); a process that dies leaves
   leases that lapse after `LEASE_SECONDS`.
 - Rate (`CHAT_RATE_BURST`, `CHAT_RATE_PER_SECOND`): a token bucket per user, refilled from
-  Redis's own clock (one Lua call per frame, atomic across processes).
+  Redis's own clock (a Lua call, atomic across processes). A process takes tokens for a user in
+  grants (`Grant`): one token at first, and, while the user keeps spending a grant within
+  GRANT_SECONDS, twice as many the next time (up to GRANT_MAX), spent locally. A busy socket makes
+  one Redis call per several frames instead of one per frame; a grant not spent within
+  GRANT_SECONDS lapses (its tokens were taken: stricter by at most GRANT_MAX - 1 per process, never
+  looser), and a user sending slowly is charged exactly one token per frame.
 
 If Redis cannot be reached the socket falls back to this process's cap and bucket (logged): the
 channel layer is down then too, and refusing every frame would turn an outage into a lock-out.
@@ -35,6 +40,31 @@ LEASE_RENEW_SECONDS = 45
 
 open_sockets: Counter[int] = Counter()  # this process's sockets per user (without Redis)
 rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
+GRANT_SECONDS = 1.0
+GRANT_MAX = 8
+
+
+class Grant:
+    """Tokens this process took from a user's shared bucket and has not spent yet (module docstring)."""
+
+    def __init__(self) -> None:
+        self.tokens, self.size, self.until = 0, 1, 0.0
+
+    def spend(self, now: float) -> bool:
+        if self.tokens > 0 and now < self.until:
+            self.tokens -= 1
+            return True
+        self.size = min(self.size * 2, GRANT_MAX) if now < self.until else 1  # spent in time: grow
+        self.tokens = 0
+        return False
+
+    def got(self, taken: int, now: float) -> bool:
+        """`taken` tokens came from Redis: one for this frame, the rest for the next ones."""
+        self.tokens, self.until = max(taken - 1, 0), now + GRANT_SECONDS
+        return taken > 0
+
+
+grants: dict[int, Grant] = {}  # per user, this process's unspent tokens of the shared bucket
 
 # KEYS[1] the user's lease set; ARGV: member, cap, lease seconds. 1 = admitted, 0 = over the cap.
 CLAIM = """
@@ -49,7 +79,7 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + 1)
 return 1
 """
 
-# KEYS[1] the user's bucket; ARGV: capacity, rate per second. 1 = a token taken, 0 = empty.
+# KEYS[1] the user's bucket; ARGV: capacity, rate per second, tokens wanted. How many were taken.
 TAKE = """
 local now = redis.call('TIME')
 local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
@@ -57,8 +87,8 @@ local capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
 local tokens, updated = tonumber(state[1]) or capacity, tonumber(state[2]) or t
 tokens = math.min(capacity, tokens + (t - updated) * rate)
-local taken = 0
-if tokens >= 1 then tokens = tokens - 1; taken = 1 end
+local taken = math.max(0, math.min(tonumber(ARGV[3]), math.floor(tokens)))
+tokens = tokens - taken
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(t))
 redis.call('EXPIRE', KEYS[1], math.ceil(capacity / math.max(rate, 0.001)) + 1)
 return taken
@@ -148,11 +178,19 @@ class UserLimits:
     async def take(self) -> bool:
         """One frame's token from the user's bucket; False when they are sending too fast."""
         if shared():
+            grant, now = grants.setdefault(self.user_id, Grant()), time.monotonic()
+            if grant.spend(now):
+                return True
             try:
                 taken = await redis_client().eval(
-                    TAKE, 1, bucket_key(self.user_id), settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND
+                    TAKE,
+                    1,
+                    bucket_key(self.user_id),
+                    settings.CHAT_RATE_BURST,
+                    settings.CHAT_RATE_PER_SECOND,
+                    grant.size,
                 )
-                return bool(taken)
+                return grant.got(int(taken), now)
             except RedisError:
                 log.warning("limits: Redis unreachable, rate-limiting user %s in this process", self.user_id)
         bucket = rate_buckets.setdefault(
@@ -214,6 +252,7 @@ def leases() -> Leases:
 async def reset() -> None:
     """Forget every count and bucket (tests that change the limits' settings)."""
     rate_buckets.clear()
+    grants.clear()
     open_sockets.clear()
     if shared():
         client = redis_client()

@@ -145,26 +145,40 @@ def agents_with_room(now: datetime):
 
 
 def route_waiting(*, now: datetime, outbox: Outbox, limit: int = 100) -> int:
-    """Offer waiting chats to available agents with room until one side runs out. How many."""
+    """Offer waiting chats to available agents with room until one side runs out. How many.
+
+    Per offer: the queue head and the agent with most room are read without locks (so nothing is
+    written when either is missing), then both rows are locked, presence first, skipping rows
+    another claimer holds; the slot count is re-checked under the presence lock. The head row is
+    locked with `status = 'waiting'` in its WHERE, which PostgreSQL re-checks on the latest row
+    version, so the locked chat is still waiting and no other claim can take it until COMMIT.
+    """
     offered = 0
-    while offered < limit:
-        if not Chat.objects.filter(status=Status.WAITING).exists() or not agents_with_room(now).exists():
-            break  # cheap read first: no write transaction when idle
+    for _attempt in range(3 * limit):  # a row another process holds is skipped: bounded retries
+        if offered >= limit:
+            break
+        head = Chat.objects.waiting_in_queue_order().values_list("pk", "returned_by_id").first()
+        if head is None:
+            break
+        candidate = skip_returner(agents_with_room(now), head[1]).values_list("pk", flat=True).first()
+        if candidate is None:
+            break
         with transaction.atomic():
-            returned_by = Chat.objects.waiting_in_queue_order().values_list("returned_by_id", flat=True).first()
-            candidate = skip_returner(agents_with_room(now), returned_by).values_list("pk", flat=True).first()
-            if candidate is None:
-                break
-            presence = AgentPresence.objects.select_for_update(skip_locked=True).filter(pk=candidate).first()
-            head = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True).first()
-            if presence is None or head is None:
-                continue  # another process holds them: look again
-            agent = User.objects.get(pk=candidate)
+            presence = (
+                AgentPresence.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk=candidate)
+                .first()
+            )
+            chat = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True, of=("self",)).first()
+            if presence is None or chat is None:
+                continue  # another claimer holds them: look again
+            if chat.pk != head[0] and chat.returned_by_id == candidate:
+                continue  # the head is being claimed; the next chat is one this agent gave back
+            agent = presence.user
             if Chat.objects.holding_slot(agent.pk, now=now).count() >= capacity_of(agent):
                 continue
-            if not take_waiting(head.pk, agent, now=now):
-                continue
-            assign(lock_existing_chat(head.pk), agent, presence, now=now, outbox=outbox, answered=False)
+            assign(chat, agent, presence, now=now, outbox=outbox, answered=False)
             publish_queue_changed(now=now, outbox=outbox)
             offered += 1
     return offered

@@ -104,11 +104,12 @@ class ListedChats:
 
     def __init__(self) -> None:
         self.waiting: Sequence[Mapping[str, Any]] | None = None
+        self.seen_at: float | None = None  # when the console was sent it (the caller's clock)
         self._ids: set[str] | None = None
 
-    def saw(self, frame: Mapping[str, Any]) -> None:
-        """A `queue` or `agent.state` frame went to the console: its list is the latest."""
-        self.waiting, self._ids = frame.get("waiting", frame.get("queue")), None
+    def saw(self, frame: Mapping[str, Any], *, at: float) -> None:
+        """A `queue` or `agent.state` frame went to the console at `at`: its list is the latest."""
+        self.waiting, self.seen_at, self._ids = frame.get("waiting", frame.get("queue")), at, None
 
     def known_gone(self, chat_id: str) -> bool:
         """True when the latest list (complete, not cut at MAX_LISTED) no longer shows `chat_id`."""

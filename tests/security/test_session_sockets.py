@@ -221,6 +221,7 @@ def forget_this_process(limits) -> None:
     """What another server process knows about this user: nothing (its own memory is empty)."""
     limits.open_sockets.clear()
     limits.rate_buckets.clear()
+    limits.grants.clear()
 
 
 async def test_the_socket_cap_is_shared_by_every_process_through_redis(provider, settings, shared_limits):
@@ -248,6 +249,43 @@ async def test_the_rate_bucket_is_shared_by_every_process_through_redis(provider
     forget_this_process(shared_limits)
     await p.send({"type": "ping"})
     assert (await p.type_("error"))["code"] == "rate_limited"
+
+
+async def test_a_busy_socket_takes_its_tokens_from_redis_in_grants(provider, settings, shared_limits, monkeypatch):
+    """15 frames in a burst: all answered, 4 Redis calls (grants of 1, 2, 4, 8), 15 tokens gone from the bucket."""
+    settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 20, 0.01
+    chat = await sync_to_async(open_chat_for)(provider)
+    p, _, _ = await connect(provider, chat["ws_url"])
+    await p.drain()
+    client, takes = shared_limits.redis_client(), []
+    real_eval = client.eval
+
+    async def counted(script, *args):
+        takes.append(script == shared_limits.TAKE)
+        return await real_eval(script, *args)
+
+    monkeypatch.setattr(client, "eval", counted)
+    for _ in range(15):
+        await p.send({"type": "ping"})
+        await p.type_("pong")
+    assert takes.count(True) == 4
+    left = float(await client.hget(shared_limits.bucket_key(provider.pk), "tokens"))
+    assert 4.9 < left < 5.1
+
+
+def test_a_grant_grows_while_spent_in_time_and_starts_over_after_a_pause():
+    from consumers.limits import GRANT_MAX, GRANT_SECONDS, Grant
+
+    grant, sizes, now = Grant(), [], 100.0
+    for _ in range(6):
+        while grant.spend(now):
+            now += 0.01
+        sizes.append(grant.size)
+        grant.got(grant.size, now)
+    assert sizes == [1, 2, 4, GRANT_MAX, GRANT_MAX, GRANT_MAX]
+    assert grant.tokens == GRANT_MAX - 1
+    assert not grant.spend(now + GRANT_SECONDS + 0.1)  # unspent tokens lapse
+    assert grant.size == 1  # after a pause: one token at a time again
 
 
 async def test_without_redis_limits_fall_back_to_this_process(provider, settings):
