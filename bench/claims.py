@@ -26,7 +26,11 @@ from bench.clients import Ours, OursAgent, close_all, now, summary
 from bench.servers import CpuWindow
 
 
-async def s5_claims(target: Any, agent_counts: list[int], chats: int, rate: float) -> dict[str, Any]:
+async def s5_claims(
+    target: Any, agent_counts: list[int], chats: int, rate: float, steady_rate: float | None = None
+) -> dict[str, Any]:
+    """`rate` is a stress rate (one process saturates near 25 chats/s); `steady_rate`, if given, a
+    second pair of rounds at the most agents, at a rate the server sustains: claim latency unqueued."""
     out: dict[str, Any] = {}
     world = Ours(target.proc.port)
     await world.login_all([*target.providers, *target.agents[: max(agent_counts)]])
@@ -34,6 +38,12 @@ async def s5_claims(target: Any, agent_counts: list[int], chats: int, rate: floa
         out[str(k)] = {
             "routed": await _routed_round(target, world, k, chats, rate),
             "racing": await _racing_round(target, world, k, chats, rate),
+        }
+    if steady_rate:
+        k = max(agent_counts)
+        out[f"{k} (steady)"] = {
+            "routed": await _routed_round(target, world, k, chats, steady_rate),
+            "racing": await _racing_round(target, world, k, chats, steady_rate),
         }
     out["console_closing"] = await _closing_check(target, world, min(10, len(target.agents)))
     return out
@@ -106,6 +116,7 @@ async def _routed_round(target: Any, world: Ours, k: int, chats: int, rate: floa
     result = {
         "agents": k,
         "chats": chats,
+        "rate": rate,
         "claimed": sum(1 for cid in created if cid in winners),
         "double_claims": sum(1 for v in winners.values() if len(v) > 1),
         "claims_per_s": round(len(winners) / (t1 - t0), 1),
@@ -159,6 +170,7 @@ async def _racing_round(target: Any, world: Ours, k: int, chats: int, rate: floa
     result = {
         "agents": k,
         "chats": chats,
+        "rate": rate,
         "claimed": sum(1 for cid in created if cid in winners),
         "double_claims": sum(1 for v in winners.values() if len(v) > 1),
         "claims_per_s": round(len(winners) / (t1 - t0), 1),

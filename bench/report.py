@@ -277,6 +277,7 @@ def render_s5(results: dict) -> str:
                     [
                         k,
                         mode,
+                        y.get("rate", "–"),
                         y["chats"],
                         y["claimed"],
                         y["double_claims"],
@@ -300,6 +301,7 @@ def render_s5(results: dict) -> str:
             [
                 "agents",
                 "round",
+                "offered chats/s",
                 "chats",
                 "claimed",
                 "double claims",

@@ -61,6 +61,7 @@ SIZES = {
         "s5_agents": [5, 10],
         "s5_chats": 60,
         "s5_rate": 20,
+        "s5_steady_rate": 5,
         "s6_watchers": 200,
         "s6_trials": 5,
         "providers": 4,
@@ -80,6 +81,7 @@ SIZES = {
         "s5_agents": [10, 50, 200],
         "s5_chats": 300,
         "s5_rate": 50,
+        "s5_steady_rate": 10,
         "s6_watchers": 1000,
         "s6_trials": 10,
         "providers": 50,
@@ -221,7 +223,9 @@ async def scenario(num: int, target: sc.Target, size: dict) -> dict:
     if num == 4:
         return await sc.s4_idle(target, size["s4_sockets"], size["s4_storm"], size["s4_idle"])
     if num == 5:
-        return await sc.s5_claims(target, size["s5_agents"], size["s5_chats"], size["s5_rate"])
+        return await sc.s5_claims(
+            target, size["s5_agents"], size["s5_chats"], size["s5_rate"], size.get("s5_steady_rate")
+        )
     if num == 6:
         return await sc.s6_fanout(target, size["s6_watchers"], size["s6_trials"])
     raise ValueError(num)

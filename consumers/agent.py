@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chats import groups
@@ -18,7 +18,7 @@ from chats.notes import add_note
 from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
-from consumers.claims import ALREADY_TAKEN, CLAIMS, claim_desk
+from consumers.claims import ALREADY_TAKEN, claim_desk, on_claim_threads
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from queueing.assignment import QueueError, accept_chat, accept_next, change_status
 from queueing.board import ListedChats
@@ -122,8 +122,7 @@ class AgentConsumer(ChatSocket):
         nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
         """
         outbox = Outbox()
-        run = DatabaseSyncToAsync(func, thread_sensitive=False, executor=CLAIMS)
-        await run(self.user, *args, now=timezone.now(), outbox=outbox)
+        await on_claim_threads(func)(self.user, *args, now=timezone.now(), outbox=outbox)
         await outbox.publish()
 
     async def on_message(self, frame: dict) -> None:

@@ -17,7 +17,9 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from channels.db import DatabaseSyncToAsync
 
 from queueing.assignment import QueueError
 
@@ -28,6 +30,11 @@ TAKEN_MAX = 10_000  # the oldest are forgotten first
 ALREADY_TAKEN = "That chat is no longer waiting: another agent took it, or it ended."
 
 Claimed = TypeVar("Claimed")
+
+
+def on_claim_threads(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """`func` as an awaitable run on a claims thread (a pooled connection per call, CONN_MAX_AGE=0)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=CLAIMS)
 
 
 class ClaimDesk:
