@@ -14,7 +14,7 @@ import math
 import re
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +57,11 @@ class Tracker:
     duplicated: int = 0
     out_of_order: int = 0
     errors: int = 0
+    error_codes: Counter = field(default_factory=Counter)  # what the error frames said
+
+    def error(self, frame: dict) -> None:
+        self.errors += 1
+        self.error_codes[str(frame.get("code"))] += 1
 
     def scheduled(self, key: tuple[int, str, int], t: float) -> None:
         self.sched[key] = t
@@ -263,7 +268,7 @@ class OursAgent:
         elif kind == "status":
             self.status.set()
         elif kind == "error" and self.tracker is not None:
-            self.tracker.errors += 1
+            self.tracker.error(frame)
         if self.frames_cb is not None:
             self.frames_cb(self, frame, t)
 
@@ -305,7 +310,7 @@ class OursProvider:
             self.state_at = t
             self.state.set()
         elif kind == "error" and self.tracker is not None:
-            self.tracker.errors += 1
+            self.tracker.error(frame)
 
     async def send(self, text: str) -> None:
         cid = str(uuid.uuid4())

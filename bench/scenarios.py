@@ -133,6 +133,7 @@ async def s1_single(target: Target, count: int) -> dict[str, Any]:
         "duplicated": tracker.duplicated,
         "out_of_order": tracker.out_of_order,
         "errors": tracker.errors,
+        "error_codes": dict(tracker.error_codes),
     }
     await close_all(sockets)
     return result
@@ -200,6 +201,7 @@ async def s3_throughput(target: Target, chats: int, steps: list[int], step_secon
             "duplicated": tracker.duplicated,
             "out_of_order": tracker.out_of_order,
             "errors": tracker.errors,
+            "error_codes": dict(tracker.error_codes),
             "send_lag_ms": send_lag(tracker, t0, t1 + 1),
         }
         p99 = w["delivery_ms"]["p99"] or 1e9

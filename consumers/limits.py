@@ -12,9 +12,10 @@ in-memory channel layer) they are kept in this process.
   Redis's own clock (a Lua call, atomic across processes). A process takes tokens for a user in
   grants (`Grant`): one token at first, and, while the user keeps spending a grant within
   GRANT_SECONDS, twice as many the next time (up to GRANT_MAX), spent locally. A busy socket makes
-  one Redis call per several frames instead of one per frame; a grant not spent within
-  GRANT_SECONDS lapses (its tokens were taken: stricter by at most GRANT_MAX - 1 per process, never
-  looser), and a user sending slowly is charged exactly one token per frame.
+  one Redis call per several frames instead of one per frame. A grant not spent within
+  GRANT_SECONDS lapses: its unspent tokens go back to the bucket with the next call (while held,
+  other processes see the user's bucket lower: stricter, never looser), so a user is charged one
+  token per frame sent, however fast they send.
 
 If Redis cannot be reached the socket falls back to this process's cap and bucket (logged): the
 channel layer is down then too, and refusing every frame would turn an outage into a lock-out.
@@ -49,18 +50,19 @@ class Grant:
 
     def __init__(self) -> None:
         self.tokens, self.size, self.until = 0, 1, 0.0
+        self.unspent = 0  # a lapsed grant's tokens, given back with the next Redis call
 
     def spend(self, now: float) -> bool:
         if self.tokens > 0 and now < self.until:
             self.tokens -= 1
             return True
         self.size = min(self.size * 2, GRANT_MAX) if now < self.until else 1  # spent in time: grow
-        self.tokens = 0
+        self.unspent, self.tokens = self.unspent + self.tokens, 0
         return False
 
     def got(self, taken: int, now: float) -> bool:
-        """`taken` tokens came from Redis: one for this frame, the rest for the next ones."""
-        self.tokens, self.until = max(taken - 1, 0), now + GRANT_SECONDS
+        """`taken` tokens came from Redis (unspent ones went back): one for this frame, the rest for the next."""
+        self.tokens, self.until, self.unspent = max(taken - 1, 0), now + GRANT_SECONDS, 0
         return taken > 0
 
 
@@ -79,14 +81,15 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + 1)
 return 1
 """
 
-# KEYS[1] the user's bucket; ARGV: capacity, rate per second, tokens wanted. How many were taken.
+# KEYS[1] the user's bucket; ARGV: capacity, rate per second, tokens wanted, tokens given back
+# (a lapsed grant's unspent ones). How many were taken.
 TAKE = """
 local now = redis.call('TIME')
 local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
 local capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
 local tokens, updated = tonumber(state[1]) or capacity, tonumber(state[2]) or t
-tokens = math.min(capacity, tokens + (t - updated) * rate)
+tokens = math.min(capacity, tokens + (t - updated) * rate + tonumber(ARGV[4]))
 local taken = math.max(0, math.min(tonumber(ARGV[3]), math.floor(tokens)))
 tokens = tokens - taken
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(t))
@@ -189,6 +192,7 @@ class UserLimits:
                     settings.CHAT_RATE_BURST,
                     settings.CHAT_RATE_PER_SECOND,
                     grant.size,
+                    grant.unspent,
                 )
                 return grant.got(int(taken), now)
             except RedisError:

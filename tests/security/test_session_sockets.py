@@ -1,5 +1,6 @@
 """A login's end reaches its sockets; rate limits and socket caps hold."""
 
+import asyncio
 import json
 
 import pytest
@@ -252,7 +253,8 @@ async def test_the_rate_bucket_is_shared_by_every_process_through_redis(provider
 
 
 async def test_a_busy_socket_takes_its_tokens_from_redis_in_grants(provider, settings, shared_limits, monkeypatch):
-    """15 frames in a burst: all answered, 4 Redis calls (grants of 1, 2, 4, 8), 15 tokens gone from the bucket."""
+    """12 frames in a burst: 4 Redis calls (grants of 1, 2, 4, 8). The 3 unspent tokens go back with
+    the next call once the grant lapses: 13 frames have cost exactly 13 tokens of the shared bucket."""
     settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 20, 0.01
     chat = await sync_to_async(open_chat_for)(provider)
     p, _, _ = await connect(provider, chat["ws_url"])
@@ -265,12 +267,16 @@ async def test_a_busy_socket_takes_its_tokens_from_redis_in_grants(provider, set
         return await real_eval(script, *args)
 
     monkeypatch.setattr(client, "eval", counted)
-    for _ in range(15):
+    key = shared_limits.bucket_key(provider.pk)
+    for _ in range(12):
         await p.send({"type": "ping"})
         await p.type_("pong")
     assert takes.count(True) == 4
-    left = float(await client.hget(shared_limits.bucket_key(provider.pk), "tokens"))
-    assert 4.9 < left < 5.1
+    assert 4.9 < float(await client.hget(key, "tokens")) < 5.1  # 15 taken, 3 of them not spent yet
+    await asyncio.sleep(shared_limits.GRANT_SECONDS + 0.1)
+    await p.send({"type": "ping"})
+    await p.type_("pong")
+    assert 6.9 < float(await client.hget(key, "tokens")) < 7.1  # 20 - 13 frames
 
 
 def test_a_grant_grows_while_spent_in_time_and_starts_over_after_a_pause():
@@ -284,7 +290,10 @@ def test_a_grant_grows_while_spent_in_time_and_starts_over_after_a_pause():
         grant.got(grant.size, now)
     assert sizes == [1, 2, 4, GRANT_MAX, GRANT_MAX, GRANT_MAX]
     assert grant.tokens == GRANT_MAX - 1
-    assert not grant.spend(now + GRANT_SECONDS + 0.1)  # unspent tokens lapse
+    assert not grant.spend(now + GRANT_SECONDS + 0.1)  # the grant lapsed: its tokens go back
+    assert grant.unspent == GRANT_MAX - 1 and grant.tokens == 0
+    grant.got(1, now + GRANT_SECONDS + 0.1)
+    assert grant.unspent == 0
     assert grant.size == 1  # after a pause: one token at a time again
 
 
