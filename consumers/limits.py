@@ -29,7 +29,7 @@ import time
 from collections import Counter
 
 from django.conf import settings
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from consumers.ratelimit import TokenBucket
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120
 LEASE_RENEW_SECONDS = 45
+LIMITS_CONNECTIONS = 32  # per process, for caps and rate tokens (the channel layer has its own pool)
 
 open_sockets: Counter[int] = Counter()  # this process's sockets per user (without Redis)
 rate_buckets: dict[int, TokenBucket] = {}  # one per user, shared by the user's sockets in this process
@@ -111,7 +112,17 @@ def redis_client() -> Redis:
     if client is None:
         for old in [old for old in _clients if old.is_closed()]:
             del _clients[old]
-        client = _clients[loop] = Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        # A bounded pool that makes callers wait for a connection: 2,000 sockets closing at once
+        # queue their releases on LIMITS_CONNECTIONS connections instead of opening 2,000 (which
+        # timed out and left leases to lapse by themselves, counting against the user's cap).
+        pool = BlockingConnectionPool.from_url(
+            settings.REDIS_URL,
+            max_connections=LIMITS_CONNECTIONS,
+            timeout=10,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+        )
+        client = _clients[loop] = Redis(connection_pool=pool)
     return client
 
 

@@ -297,6 +297,18 @@ def test_a_grant_grows_while_spent_in_time_and_starts_over_after_a_pause():
     assert grant.size == 1  # after a pause: one token at a time again
 
 
+async def test_two_thousand_sockets_closing_at_once_all_give_their_places_back(settings, shared_limits, caplog):
+    """A mass disconnect queues its releases on the limits' bounded pool: none fails, no lease is left."""
+    settings.CHAT_MAX_SOCKETS_PER_USER = 5000
+    held = [shared_limits.UserLimits(7, f"bench.socket.{i}") for i in range(2000)]
+    assert all(await asyncio.gather(*(limits.claim() for limits in held)))
+    client = shared_limits.redis_client()
+    assert await client.zcard(shared_limits.sockets_key(7)) == 2000
+    await asyncio.gather(*(limits.release() for limits in held))
+    assert await client.zcard(shared_limits.sockets_key(7)) == 0
+    assert "could not release" not in caplog.text
+
+
 async def test_without_redis_limits_fall_back_to_this_process(provider, settings):
     """No REDIS_URL (one process, in-memory layer): the cap is counted here, as before."""
     from consumers import limits
