@@ -84,8 +84,9 @@ async def open_loop(pairs, rate_per_side: float, duration: float, tracker: Track
             tracker.scheduled(key, t)
             try:
                 await send(msg_text(pair.index, name, n))
-            except Exception:
+            except Exception as exc:  # the socket closed under the sender: its reason is counted
                 tracker.errors += 1
+                tracker.error_codes[f"send failed: {type(exc).__name__} {getattr(exc, 'rcvd', None) or ''}"[:80]] += 1
                 return
             tracker.on_sent(key)
             t += period
@@ -159,6 +160,7 @@ async def s2_human(target: Target, sizes: list[int], duration: float, rate: floa
             duplicated=tracker.duplicated,
             out_of_order=tracker.out_of_order,
             errors=tracker.errors,
+            error_codes=dict(tracker.error_codes),
             send_lag_ms=send_lag(tracker, t0, t1 + 1),
             chats=n,
         )
