@@ -221,13 +221,18 @@ class AgentConsumer(ChatSocket):
         chat_id = uuid.UUID(event["chat_id"])
         claim_desk().saw_taken(event["chat_id"], self.user.pk)  # a racing console here is answered from memory
         await self.join(groups.chat_group(chat_id))
-        frame = await database_sync_to_async(assigned_frame)(self.user, chat_id)
+        # On the claims threads, not the one database thread: a delivery queued behind a storm of
+        # requests there for CHAT_OFFER_DELIVERY_TIMEOUT made the timer take the chat back from a
+        # console that was open (scenario 2 at 1,000 chats, docs/benchmarks.md).
+        frame = await on_claim_threads(assigned_frame)(self.user, chat_id)
         if frame is None:
             await self.leave(groups.chat_group(chat_id))
         else:
             await self.send_json(frame)
             heads.follow_summary(self, frame["chat"])
-            await self.db(record_delivery, self.user, chat_id)  # sent: now the provider hears "joined"
+            outbox = Outbox()  # sent: now the provider hears "joined"
+            await on_claim_threads(record_delivery)(self.user, chat_id, now=timezone.now(), outbox=outbox)
+            await outbox.publish()
 
     async def agent_released(self, event: dict) -> None:
         """A chat left this agent (transfer, unanswered offer)."""
