@@ -116,7 +116,7 @@ class AgentConsumer(ChatSocket):
         await self.claim(accept_next)
 
     async def claim(self, func: Callable[..., Any], *args: Any) -> None:
-        """A claim on a claims thread (consumers.claims; not the one database thread): claims run side by side.
+        """A claim (or its delivery) on a claims thread (consumers.claims; not the one database thread).
 
         Each call borrows a pooled connection and gives it back when it returns (CONN_MAX_AGE=0):
         nothing outlives the call. Race-freedom is the transaction's (queueing.assignment).
@@ -224,15 +224,13 @@ class AgentConsumer(ChatSocket):
         # On the claims threads, not the one database thread: a delivery queued behind a storm of
         # requests there for CHAT_OFFER_DELIVERY_TIMEOUT made the timer take the chat back from a
         # console that was open (scenario 2 at 1,000 chats, docs/benchmarks.md).
-        frame = await on_claim_threads(assigned_frame)(self.user, chat_id)
+        frame = await on_claim_threads(assigned_frame)(self.user, chat_id)  # a read: no outbox
         if frame is None:
             await self.leave(groups.chat_group(chat_id))
         else:
             await self.send_json(frame)
             heads.follow_summary(self, frame["chat"])
-            outbox = Outbox()  # sent: now the provider hears "joined"
-            await on_claim_threads(record_delivery)(self.user, chat_id, now=timezone.now(), outbox=outbox)
-            await outbox.publish()
+            await self.claim(record_delivery, chat_id)  # sent: now the provider hears "joined"
 
     async def agent_released(self, event: dict) -> None:
         """A chat left this agent (transfer, unanswered offer)."""
