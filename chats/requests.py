@@ -1,18 +1,18 @@
 """Requesting a chat: `check_chat_request` validates and authorizes, `open_chat` performs.
 
-The rules come from the service center's FAQ (CONTRACT.md: Domain rules).
+The rules come from the service center's FAQ (CONTRACT.md: Domain rules); the two request limits
+(per provider and agency in a window, open chats per provider) are in chats/request_limits.py.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, cast
+from datetime import date, datetime
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 
 from accounts.models import Location, User
 from accounts.text import text_problem
@@ -20,6 +20,8 @@ from chats.hours import Schedule
 from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, Status, TransactionType
 from chats.outbox import Outbox
 from chats.redaction import redact
+from chats.request_errors import ChatRequestError, invalid
+from chats.request_limits import check_open_chats, check_request_rate
 from chats.same_patient import PatientMismatch, ask_again
 from chats.transcript import append_entry, append_event
 
@@ -29,18 +31,6 @@ MAX_REFERENCE = 100
 INVALID_TYPE = "invalid"  # the metrics' key for every refused transaction_type that is not one of ours
 PRIORITY_SET = "priority_set"  # the transcript event recording who asked for discharge-within-24h priority
 REFERRAL_SPELLINGS = {"new_referral", "referral", "newreferral", "new_referrals", "referrals", "new"}
-
-
-class ChatRequestError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None, **extra: Any):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field, self.extra = status, code, message, field, extra
-
-    def as_json(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message, **self.extra}
-        if self.field:
-            error["field"] = self.field
-        return {"error": error}
 
 
 @dataclass(frozen=True)
@@ -54,10 +44,6 @@ class ChatRequest:
     reference: str
     discharge_within_24h: bool
     question: str
-
-
-def invalid(code: str, message: str, field: str | None = None) -> ChatRequestError:
-    return ChatRequestError(422, code, message, field=field)
 
 
 def normalized_type(raw: object) -> str:
@@ -154,62 +140,6 @@ def check_chat_request(
         raise invalid("invalid_request", "discharge_within_24h must be true or false.", "discharge_within_24h")
     question = bounded_text(body, "question", settings.CHAT_MAX_MESSAGE_CHARS, required=False, identifier=False)
     return ChatRequest(ttype, member_id, first, last, dob, location, reference, discharge, question)
-
-
-def check_request_rate(provider: User, *, now: datetime) -> None:
-    """At most CHAT_REQUESTS_PER_USER chat requests (opened or refused) per provider, and
-    CHAT_REQUESTS_PER_AGENCY per agency, in any CHAT_REQUEST_WINDOW seconds: 429 past that.
-
-    Counted from the stored chats and refusals, so every server process sees the same counts."""
-    since = now - timedelta(seconds=settings.CHAT_REQUEST_WINDOW)
-    window = settings.CHAT_REQUEST_WINDOW
-    mine, theirs = recent_requests(provider, since)
-    if mine >= settings.CHAT_REQUESTS_PER_USER:
-        raise ChatRequestError(
-            429,
-            "rate_limited",
-            f"Too many chat requests; wait a minute and try again (at most {settings.CHAT_REQUESTS_PER_USER}"
-            f" in {window} seconds).",
-            retry_after=window,
-        )
-    if theirs >= settings.CHAT_REQUESTS_PER_AGENCY:
-        raise ChatRequestError(
-            429,
-            "rate_limited",
-            "Your agency has made too many chat requests just now; wait a minute and try again.",
-            retry_after=window,
-        )
-
-
-def recent_requests(provider: User, since: datetime) -> tuple[int, int]:
-    """(the provider's, their agency's) chat requests, opened or refused, since `since`.
-
-    One query per table: each count is a filtered aggregate. A provider without an agency counts 0
-    for the agency."""
-    agency = provider.agency_id
-    chats = Chat.objects.filter(requested_at__gte=since).filter(Q(provider=provider) | Q(agency_id=agency))
-    refusals = Refusal.objects.filter(at__gte=since).filter(Q(provider=provider) | Q(provider__agency_id=agency))
-    of_chats = chats.aggregate(
-        mine=Count("pk", filter=Q(provider=provider)), theirs=Count("pk", filter=Q(agency_id=agency))
-    )
-    of_refusals = refusals.aggregate(
-        mine=Count("pk", filter=Q(provider=provider)), theirs=Count("pk", filter=Q(provider__agency_id=agency))
-    )
-    theirs = of_chats["theirs"] + of_refusals["theirs"] if agency is not None else 0
-    return of_chats["mine"] + of_refusals["mine"], theirs
-
-
-def check_open_chats(provider: User, member_id: str) -> None:
-    """At most CHAT_MAX_OPEN_PER_PROVIDER open chats per provider (another about the same member is the same chat).
-
-    Called with the provider's row locked, so two requests at once cannot both take the last place."""
-    open_chats = Chat.objects.filter(provider=provider, status__in=OPEN_STATUSES).exclude(member_id__iexact=member_id)
-    if open_chats.count() >= settings.CHAT_MAX_OPEN_PER_PROVIDER:
-        raise ChatRequestError(
-            429,
-            "too_many_open_chats",
-            f"You already have {settings.CHAT_MAX_OPEN_PER_PROVIDER} chats open; end one before you start another.",
-        )
 
 
 def open_chat(

@@ -1,26 +1,22 @@
 """What every chat socket shares: frame decoding and validation, error frames, relays, groups.
 
 Socket plumbing only: the per-user limits live in `consumers/limits.py`, the session watcher in
-`consumers/session.py`. A bad frame gets an `error` frame and the connection stays usable;
+`consumers/session.py`, the in-order inbox in `consumers/inbox.py`, ordered relays in
+`consumers/relays.py`. A bad frame gets an `error` frame and the connection stays usable;
 nothing a client sends can crash a consumer. Domain work happens in one database call per frame
 (`self.db`); any `DomainError` it raises becomes an `error` frame with its code.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import inspect
 import json
 import logging
 import uuid
-from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -32,8 +28,11 @@ from chats.messaging import Posted
 from chats.outbox import Outbox
 from consumers import heads, limits
 from consumers.fields import FrameError
+from consumers.inbox import InOrderInbox
 from consumers.limits import UserLimits
+from consumers.relays import OrderedRelays
 from consumers.session import SESSION_ENDED, SessionWatch
+from consumers.tasks import BackgroundTasks
 from transcripts.denials import REFUSALS, THROTTLED, audit_refused_frame
 
 log = logging.getLogger(__name__)
@@ -42,41 +41,13 @@ FLOOD_REFUSALS = 30  # frames refused for rate in a row before the socket is clo
 TOO_MANY_SOCKETS = 4429
 POLICY_VIOLATION = 1008
 MAX_FRAME_CHARS = 64 * 1024
-INTERNAL_ERROR = 1011
-INBOX_FRAMES = 32  # client frames a socket may have waiting before the server stops reading it
-READER_CLOSE_SECONDS = 10  # on close, how long the frame being handled may still take
 
 
-class BackgroundTasks:
-    """A socket's background loops (session watcher, heartbeat, floor ticker): started together,
-    cancelled together when the socket closes."""
-
-    def __init__(self) -> None:
-        self.running: list[asyncio.Task] = []
-
-    def start(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.running.append(task)
-        return task
-
-    async def cancel_all(self) -> None:
-        tasks, self.running = self.running, []
-        current = asyncio.current_task()
-        for task in tasks:
-            if task is not current:
-                task.cancel()
-        for task in tasks:
-            if task is not current:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-
-class ChatSocket(AsyncJsonWebsocketConsumer):
+class ChatSocket(InOrderInbox, OrderedRelays):
     """Base for the provider and agent sockets."""
 
     handlers: dict[str, str] = {}
     own_roles: frozenset[str] = frozenset()  # typing frames from these roles are not echoed back
-    shown_as = "plain"  # how a relayed frame looks on this kind of socket (its encoded text is shared)
     shows_internal = False  # staff sockets show notes and whispers; any other gets `skip` (docs/record.md)
 
     async def deny(self, close_code: int) -> None:
@@ -87,56 +58,6 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     @property
     def user(self):
         return self.scope["user"]
-
-    inbox: deque[dict] | None = None  # client frames not yet handled, in arrival order
-    reader: asyncio.Task | None = None  # handles them, one at a time; exists only while any wait
-
-    async def dispatch(self, message: dict) -> None:
-        """Channels' dispatch without its per-event `aclose_old_connections()`, and with client
-        frames handled beside relays rather than before them.
-
-        Channels 4.2+ sends every event (each frame received, each frame relayed) through the
-        database thread to close stale connections. Here every database call already runs through
-        `database_sync_to_async`, which does that before and after the call, and the PostgreSQL
-        message store has its own pool; the extra hop only queued deliveries behind the database
-        thread (17 % of server CPU under load, py-spy).
-
-        Channels handles one event at a time, so a console whose own message was being stored
-        relayed none of its other chats' messages meanwhile. Client frames now go to the socket's
-        inbox, handled in arrival order by one reader task (so acks stay in order), while relays
-        are sent as they come. A full inbox (INBOX_FRAMES) holds this loop, and with it the
-        server's reading of the socket: a flooding client is slowed, not buffered.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        kind = message["type"]
-        if kind == "websocket.receive":
-            if self.inbox is None:
-                self.inbox = deque()
-            self.inbox.append(message)
-            if self.reader is None or self.reader.done():
-                self.reader = asyncio.get_running_loop().create_task(self.read_inbox())
-            elif len(self.inbox) >= INBOX_FRAMES:
-                await asyncio.wait([self.reader])  # not cancelled if this socket's loop is
-            return
-        if kind == "websocket.disconnect" and self.reader is not None and not self.reader.done():
-            if self.inbox:
-                self.inbox.clear()  # never acked, so the client sends them again
-            await asyncio.wait([self.reader], timeout=READER_CLOSE_SECONDS)  # the frame being handled
-        await handler(message)
-
-    async def read_inbox(self) -> None:
-        """Handle the inbox's frames in order until it is empty (then this task ends)."""
-        while self.inbox:
-            message = self.inbox.popleft()
-            try:
-                await self.websocket_receive(message)
-            except Exception:  # as Channels would: the socket closes (1011), the client resumes
-                log.error("a frame handler failed", exc_info=True)
-                self.inbox.clear()
-                await self.close(code=INTERNAL_ERROR)
-                return
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         """Every frame to the client; entries are noted for head checks (consumers/heads.py)."""
@@ -323,64 +244,6 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         frame = self.shown(event)
         if frame is not None:
             await self.send_json(frame)
-
-    async def relay_entry(self, frame: dict, chat_id: uuid.UUID | str | None, event: dict | None = None) -> None:
-        """Send a relayed frame; a chat entry only in seq order, once (consumers/heads.py).
-
-        At or below the seq this socket was last sent of the chat: a duplicate (a replay already
-        had it), dropped. Above the next seq: the entries between are read from the database and
-        sent first (their own relays, when they come, are then dropped). If that read fails the
-        frame goes out anyway: the client sees the gap and `sync`s, so nothing acked is withheld.
-        """
-        seq = frame.get("seq")
-        if not chat_id or not isinstance(seq, int) or frame.get("type") not in heads.ENTRY_FRAMES:
-            await self.send_shared(frame, event)
-            return
-        async with self.entries_lock():
-            sent = heads.sent_seq(self, chat_id)
-            if sent is not None and seq <= sent:
-                return
-            if sent is not None and seq > sent + 1:
-                try:
-                    missed = await self.entries_between(chat_id, sent, seq)
-                except Exception:  # the database or the chat's access: the client's own gap check heals it
-                    log.warning("filling a relay gap failed", exc_info=True)
-                    missed = []
-                for entry in missed:
-                    await self.send_json(entry)
-            await self.send_shared(frame, event)
-
-    async def send_shared(self, frame: dict, event: dict | None) -> None:
-        """Send a relayed frame, encoded once for every socket that shows it the same way.
-
-        The deployed layer hands every local socket of a group the same event dict
-        (chatserver/channel_layer.py); the text is kept in it under this socket class's way of
-        showing it (SHOWN_AS). With the in-memory layer each socket has its own copy: no harm."""
-        if event is None:
-            await self.send_json(frame)
-            return
-        texts = event.setdefault("encoded", {})
-        text = texts.get(self.shown_as)
-        if text is None:
-            text = texts[self.shown_as] = json.dumps(frame)
-        heads.sent(self, frame, getattr(self, "chat_id", None))
-        await self.send(text_data=text)
-
-    async def send_entries(self, frames: list[dict]) -> None:
-        """A replay (`sync`): sent together, so no relay lands in the middle of it."""
-        async with self.entries_lock():
-            for frame in frames:
-                await self.send_json(frame)
-
-    def entries_lock(self) -> asyncio.Lock:
-        lock = self.__dict__.get("_entries_lock")
-        if lock is None:
-            lock = self.__dict__["_entries_lock"] = asyncio.Lock()
-        return lock
-
-    async def entries_between(self, chat_id: Any, after: int, before: int) -> list[dict]:
-        """This socket's frames of the chat's entries with after < seq < before (its replay's view)."""
-        return []
 
     async def session_ended(self, event: dict) -> None:
         """`session.ended` on the user's group: logout or deactivation."""

@@ -25,7 +25,8 @@ from accounts.models import User
 from chats.hours import Schedule
 from chats.models import Chat, Status
 from chats.outbox import Outbox
-from chats.requests import ChatRequestError, check_chat_request, open_chat
+from chats.request_errors import ChatRequestError
+from chats.requests import check_chat_request, open_chat
 from chats.transcript import append_event, lock_chat
 from queueing.board import available_capacity, estimate_wait, mean_handle_seconds, publish_queue_changed
 

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import acting_user, api_login_required, json_error, read_json
 from chats.hours import WeeklyHours
 from chats.outbox import Outbox
-from chats.requests import ChatRequestError, record_refusal
+from chats.request_errors import ChatRequestError
+from chats.requests import record_refusal
 from queueing.intake import request_chat, request_message
 from queueing.left_messages import leave_message_offer
 from queueing.schedule import current_schedule
