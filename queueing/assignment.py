@@ -117,11 +117,18 @@ def accept_chat(agent: User, chat_id: uuid.UUID, *, now: datetime, outbox: Outbo
 
 
 def accept_next(agent: User, *, now: datetime, outbox: Outbox) -> Chat:
-    """The head of the queue (priority first, then oldest) for this agent."""
+    """The head of the queue (priority first, then oldest) for this agent.
+
+    Rows other claimers hold are skipped. When every waiting chat is held, this waits for the
+    holders instead of answering "queue empty" (a holder that rolls back leaves its chat waiting):
+    PostgreSQL re-checks `status = 'waiting'` on each row once its lock is released, so a chat
+    another claim took is passed over and the next held one waited for.
+    """
     with transaction.atomic():
         presence = lock_presence(agent, now=now)
         check_room(agent, now=now)
-        head = Chat.objects.waiting_in_queue_order().select_for_update(skip_locked=True).first()
+        waiting = Chat.objects.waiting_in_queue_order()
+        head = waiting.select_for_update(skip_locked=True).first() or waiting.select_for_update().first()
         if head is None or not take_waiting(head.pk, agent, now=now):
             raise QueueError("queue_empty", "No chat is waiting.")
         chat = lock_existing_chat(head.pk)

@@ -42,6 +42,9 @@ def claim_until_empty(agent: User, results: Counter, latencies: list, start: thr
                 results[exc.code] += 1
                 if exc.code in ("queue_empty", "at_capacity"):
                     return
+            except Exception as exc:  # counted so the test names what stopped a thread
+                results[f"crashed: {type(exc).__name__}: {exc}"[:200]] += 1
+                return
             finally:
                 close_old_connections()  # back to the pool after each claim, as a request would
     finally:

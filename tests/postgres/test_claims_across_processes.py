@@ -92,7 +92,7 @@ def test_two_hundred_racing_agents_claim_every_chat_exactly_once(provider, make_
     """100 agents per process race for 400 chats (room for 600): every chat claimed, each by one agent."""
     agents = [make_user("agent") for _ in range(200)]
     reports = claim_in_two_processes(provider, agents, 400, CAPACITY)
-    assert Chat.objects.filter(status="waiting").count() == 0
+    assert Chat.objects.filter(status="waiting").count() == 0, [r["results"] for r in reports]
     assert Chat.objects.filter(status="active").count() == 400
     assert max(Chat.objects.filter(agent=a, status="active").count() for a in agents) <= CAPACITY
     joined = Entry.objects.filter(event="agent_joined").values_list("chat_id", flat=True)

@@ -1,16 +1,18 @@
 """Concurrency on PostgreSQL: one winner per claim, one chat per patient, gapless seqs, timers once."""
 
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from chats.integrity import verify_chain
 from chats.message_store import post_message_sync
 from chats.models import Chat, Entry
 from chats.outbox import Outbox
-from queueing.assignment import QueueError, accept_chat, route_waiting
+from queueing.assignment import QueueError, accept_chat, accept_next, route_waiting
 from queueing.consoles import open_socket
 from queueing.idle import sweep_idle
 from queueing.intake import request_chat
@@ -142,3 +144,47 @@ def test_concurrent_auto_routing_never_exceeds_capacity(provider, make_user, set
     loads = [Chat.objects.filter(agent=a, status="active").count() for a in agents]
     assert loads == [3, 3, 3, 3, 3]
     assert Chat.objects.filter(status="waiting").count() == 15
+
+
+def hold_then(chat, *, claim_for=None, seconds=0.6):
+    """Another claimer's transaction: lock `chat`, wait, then give it to `claim_for` or roll back."""
+
+    def run():
+        with transaction.atomic():
+            Chat.objects.select_for_update().get(pk=chat.pk)
+            time.sleep(seconds)
+            if claim_for is None:
+                transaction.set_rollback(True)  # that claim failed: the chat is still waiting
+            else:
+                Chat.objects.filter(pk=chat.pk).update(status="active", agent=claim_for)
+        return "held"
+
+    return run
+
+
+def accept_next_after(agent, seconds=0.2):
+    def run():
+        time.sleep(seconds)  # the holder has its lock by now
+        return accept_next(agent, now=timezone.now(), outbox=Outbox())
+
+    return run
+
+
+def test_accept_next_waits_for_a_claimer_that_rolls_back_instead_of_saying_the_queue_is_empty(provider, agent):
+    """The only waiting chat is held by a claim that fails: 'accept next' gets it, not 'No chat is waiting'."""
+    chat = new_chat(provider, "HELD")
+    held, taken = at_once([hold_then(chat), accept_next_after(agent)])
+    assert held == "held"
+    assert isinstance(taken, Chat) and taken.pk == chat.pk, taken
+    chat.refresh_from_db()
+    assert chat.status == "active" and chat.agent_id == agent.pk
+
+
+def test_accept_next_behind_a_claimer_that_takes_the_last_chat_says_the_queue_is_empty(provider, agent, make_user):
+    """The holder commits its claim: the waiting agent is told the queue is empty, and nothing is taken twice."""
+    other = make_user("agent")
+    chat = new_chat(provider, "LAST")
+    held, taken = at_once([hold_then(chat, claim_for=other), accept_next_after(agent)])
+    assert isinstance(taken, QueueError) and taken.code == "queue_empty", taken
+    chat.refresh_from_db()
+    assert chat.agent_id == other.pk
