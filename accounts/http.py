@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -64,6 +65,31 @@ class UrlTextCheck:
         if problem:
             return json_error(400, "invalid_text", problem)
         return self.get_response(request)
+
+
+ACTIVITY_KEY = "_activity_at"
+ACTIVITY_SAVE_SECONDS = 60  # as the sockets' chat activity (consumers.session.TOUCH_SECONDS)
+
+
+class SessionActivity:
+    """Middleware, inside SessionMiddleware: a request is activity for the 70-minute session rule.
+
+    Django's SESSION_SAVE_EVERY_REQUEST writes the session row on every request, a transaction per
+    API call and per poll. This marks the session for saving only when its last save is a minute
+    old, so the expiry (and the cookie's) trails the latest activity by at most ACTIVITY_SAVE_SECONDS.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and not session.is_empty():
+            now = int(time.time())
+            if now - int(session.get(ACTIVITY_KEY, 0)) >= ACTIVITY_SAVE_SECONDS:
+                session[ACTIVITY_KEY] = now  # modified: SessionMiddleware saves it and re-sends the cookie
+        return response
 
 
 def acting_user(request: HttpRequest) -> User:

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.http.UrlTextCheck",  # NUL or control characters in the path or query string: a JSON 400
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.http.SessionActivity",  # a request is session activity, saved at most once a minute
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -160,10 +161,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 # The portal's rule: a session ends after 70 minutes without activity. Every request (and chat
-# activity on a socket, see consumers) pushes the expiry forward.
+# activity on a socket, see consumers) pushes the expiry forward, saved at most once a minute
+# (accounts.http.SessionActivity, not SESSION_SAVE_EVERY_REQUEST: no write per request).
 SESSION_IDLE_SECONDS = 70 * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -81,6 +82,24 @@ def test_session_ends_after_seventy_idle_minutes_and_login_page_says_so(provider
         assert response.url.startswith("/login/")
         page = client.get("/login/").content.decode()
         assert "session ended after 70 minutes without activity" in page
+
+
+def test_activity_is_saved_at_most_once_a_minute_not_on_every_request(provider):
+    """A burst of requests writes the session once; the next minute's request moves the expiry again."""
+    with time_machine.travel(START, tick=False) as clock:
+        client = Client()
+        login(client, "paula", PASSWORD)
+        client.get("/")
+        key = client.cookies["sessionid"].value
+        saved = Session.objects.get(session_key=key).expire_date
+        clock.shift(timedelta(seconds=30))
+        response = client.get("/")
+        assert "sessionid" not in response.cookies  # not saved, cookie not re-sent
+        assert Session.objects.get(session_key=key).expire_date == saved
+        clock.shift(timedelta(seconds=31))
+        response = client.get("/")
+        assert "sessionid" in response.cookies
+        assert Session.objects.get(session_key=key).expire_date == saved + timedelta(seconds=61)
 
 
 def test_logout_ends_the_session(provider):
