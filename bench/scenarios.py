@@ -26,7 +26,7 @@ from bench.clients import (
     peer_chats,
     summary,
 )
-from bench.servers import CpuWindow, Proc
+from bench.servers import CpuWindow, Proc, bulk_chats
 
 
 @dataclass
@@ -235,11 +235,8 @@ async def s4_idle(target: Target, sockets_n: int, storm: int, idle_seconds: floa
     if target.ours:
         world = Ours(target.proc.port)
         provs = target.providers
-        await world.login_all([*provs, target.agents[0]])
-        agent = await OursAgent(world, target.agents[0]).connect()
-        await agent.set_status("available")
-        chat_ids = await world.create_chats(provs, sockets_n)
-        await agent.conn.close()  # the chats stay active in the database; the console is not measured
+        await world.login_all(provs)
+        chat_ids = await asyncio.to_thread(bulk_chats, provs, sockets_n)  # waiting chats
         await asyncio.sleep(1)
         rss0 = target.proc.rss()
         sem = asyncio.Semaphore(20)
