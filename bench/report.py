@@ -262,11 +262,11 @@ def markers(block: str = "") -> tuple[str, str]:
 
 def render_s5(results: dict) -> str:
     """Scenario 5 (bench/claims.py): routed and racing rounds per agent count, then the closing check."""
-    rows, closing = [], None
-    for _name, res in results.items():
+    rows, closings = [], {}
+    for name, res in results.items():
         for k, x in res.items():
             if k == "console_closing":
-                closing = x
+                closings[name] = x
                 continue
             for mode in ("routed", "racing"):
                 y = x.get(mode) if isinstance(x, dict) else None
@@ -275,6 +275,7 @@ def render_s5(results: dict) -> str:
                 lat = y.get("request_to_assigned_ms") or y.get("claim_ms") or {}
                 rows.append(
                     [
+                        name,
                         k,
                         mode,
                         y.get("rate", "–"),
@@ -299,6 +300,7 @@ def render_s5(results: dict) -> str:
         " (client-seen: `accept` sent → `assigned` or `already_taken`).\n",
         table(
             [
+                "target",
                 "agents",
                 "round",
                 "offered chats/s",
@@ -315,10 +317,11 @@ def render_s5(results: dict) -> str:
             rows,
         ),
     ]
-    if closing:
+    for name, closing in closings.items():
         out.append(
-            f"\nConsole closing ({closing['consoles']} consoles, one closed, {closing['chats_after_close']} chats"
-            f" after): offers to the closed console {closing['offers_to_the_closed_console']}, claimed by the"
+            f"\nConsole closing on {name} ({closing['consoles']} consoles, one closed,"
+            f" {closing['chats_after_close']} chats after): offers to the closed console"
+            f" {closing['offers_to_the_closed_console']}, claimed by the"
             f" others {closing['claimed_by_the_others']}; reopened after {closing['reopened_after_s']} s: same chats"
             f" {'yes' if closing['same_chats_after_reload'] else 'NO'}, status {closing['status_after_reload']}.\n"
         )

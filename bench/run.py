@@ -95,7 +95,7 @@ TARGETS = {
     2: ["ours", "ours-2p", "ours-daphne", "F1", "F3", "N0"],
     3: ["ours", "ours-2p", "ours-daphne", "F1", "F3", "N0"],
     4: ["ours", "ours-2p", "ours-daphne", "F1", "N0"],
-    5: ["ours"],
+    5: ["ours", "ours-2p"],
     6: ["ours", "ours-2p", "ours-daphne", "F1", "N0"],
     floor_load.NUMBER: floor_load.TARGETS,  # its own servers: one process, two behind Redis
 }

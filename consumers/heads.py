@@ -198,7 +198,7 @@ async def read_heads_ahead(least: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
     table = Chat._meta.db_table
     async with pool.connection() as conn:
         cursor = await conn.execute(
-            f"SELECT c.public_id, c.last_seq FROM unnest(%s::uuid[], %s::int[]) AS f(id, sent)"  # noqa: S608 - the table name is ours
+            "SELECT c.public_id, c.last_seq FROM unnest(%s::uuid[], %s::int[]) AS f(id, sent)"  # noqa: S608 - the table name is ours
             f" JOIN {table} c ON c.public_id = f.id WHERE c.last_seq > f.sent",
             (ids, seqs),
         )
