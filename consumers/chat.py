@@ -16,6 +16,7 @@ from chats.snapshots import provider_replay
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
+from consumers.replays import on_replay_threads
 from queueing.handoff import end_by_provider
 from queueing.waiting_room import open_provider_socket, provider_queue_place
 
@@ -47,7 +48,7 @@ class ChatConsumer(ChatSocket):
         await self.join(groups.chat_group(self.chat_id))  # before reading, so nothing commits unseen
         await self.join(groups.QUEUE_WATCHERS)
         try:
-            frames = await database_sync_to_async(open_provider_socket)(
+            frames = await on_replay_threads(open_provider_socket)(
                 self.user, self.chat_id, after, now=timezone.now(), ip=self.client_ip
             )
         except ChatAccessError as exc:
@@ -91,11 +92,11 @@ class ChatConsumer(ChatSocket):
         """Extension: resend every entry after `after` (a client that saw a gap in seqs)."""
         after = require_seq(frame)
         await self.send_entries(
-            await database_sync_to_async(provider_replay)(self.user, self.chat_id, after, now=timezone.now())
+            await on_replay_threads(provider_replay)(self.user, self.chat_id, after, now=timezone.now())
         )
 
     async def entries_between(self, chat_id: Any, after: int, before: int) -> list[dict]:
-        entries = await database_sync_to_async(provider_replay)(self.user, self.chat_id, after, now=timezone.now())
+        entries = await on_replay_threads(provider_replay)(self.user, self.chat_id, after, now=timezone.now())
         return [e for e in entries if e["seq"] < before]
 
     # --- channel-layer events ---------------------------------------------------------------
