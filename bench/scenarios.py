@@ -26,7 +26,8 @@ from bench.clients import (
     peer_chats,
     summary,
 )
-from bench.servers import CpuWindow, Proc, bulk_chats
+from bench.fixtures import bulk_chats
+from bench.servers import CpuWindow, Proc
 
 
 @dataclass
