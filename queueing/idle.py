@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from chats.ending import end_chat
 from chats.frames import idle_warning_frame
@@ -49,12 +50,23 @@ def fire_step(chat: Chat, step: int, thresholds: list[int], *, now: datetime, ou
     outbox.chat_frame(chat, idle_warning_frame(step, seconds_left))
 
 
+def step_due(thresholds: list[int], now: datetime) -> Q:
+    """Chats with a step of the ladder due and not yet fired (step n: idle past thresholds[n-1]).
+
+    Only these are locked: a chat warned once and not yet due for the next is not read again at
+    every sweep (each would be a transaction of its own, twice a second, for nothing)."""
+    due = Q()
+    for step, seconds in enumerate(thresholds, start=1):
+        due |= Q(idle_steps_done__lt=step, idle_since__lte=now - timedelta(seconds=seconds))
+    return due
+
+
 def sweep_idle(*, now: datetime, outbox: Outbox) -> int:
     """Fire every due step of every active chat. How many steps fired."""
     thresholds = ladder()
-    earliest = now - timedelta(seconds=thresholds[0])
     candidates = (
-        Chat.objects.filter(status=Status.ACTIVE, idle_since__lte=earliest)
+        Chat.objects.filter(status=Status.ACTIVE)
+        .filter(step_due(thresholds, now))
         .filter(message_left_at__isnull=True)  # a left message: the provider is not expected online
         .values_list("pk", flat=True)
     )

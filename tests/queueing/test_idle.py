@@ -6,6 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chats.models import Chat, Entry
+from chats.outbox import Outbox
+from queueing.idle import sweep_idle
 from tests.chats.test_sockets import active_chat
 from tests.conftest import connect
 from tests.queueing.helpers import sweep
@@ -154,3 +156,17 @@ async def test_activity_after_a_warning_clears_it_for_both_sides(provider, agent
     await p.send({"type": "typing"})
     await a.type_("typing")
     assert not [f for f in await a.drain() if f["type"] == "idle.cleared"]  # only once per warning
+
+
+async def test_a_sweep_locks_only_chats_with_a_step_due(provider, agent, django_assert_num_queries):
+    """Warned once and not yet due for the next: the sweep reads the candidates and touches nothing."""
+    chat, p, a = await active_chat(provider, agent)
+    start = await joined_at(chat["chat_id"])
+    await sweep(start + timedelta(seconds=300))
+    assert await p.type_("idle.warning")
+
+    def sweep_between_warnings():
+        with django_assert_num_queries(1):  # the candidates' read; no lock, no transaction
+            assert sweep_idle(now=start + timedelta(seconds=400), outbox=Outbox()) == 0
+
+    await sync_to_async(sweep_between_warnings)()
