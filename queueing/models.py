@@ -150,15 +150,3 @@ class RaisedHand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id} {self.reason}"
-
-
-class SweepSlot(models.Model):
-    """One row: when the deployment's timer sweep last ran (queueing.timers.take_sweep_slot).
-
-    Every server process runs the timer loop; each interval, the first process to move `swept_at`
-    sweeps and the others skip, so N processes sweep as often as one does."""
-
-    swept_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"swept at {self.swept_at}"

@@ -3,8 +3,7 @@
 The server runs without ASGI lifespan (`chatserver/serve.py` turns Uvicorn's off; Daphne has
 none), so the loop starts lazily on the first connection or request a process serves
 (`ensure_started`); `manage.py run_timers` runs it as a process of its own too.
-Every step is safe to run in any number of processes at once (see queueing.idle and routing); each
-interval only one of them sweeps, the one that takes the slot (`take_sweep_slot`).
+Every step is safe to run in any number of processes at once (see queueing.idle and routing).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from datetime import datetime
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from chats.outbox import Outbox
@@ -28,7 +26,6 @@ from queueing.closing import announce_closing
 from queueing.floor import watch_sla
 from queueing.idle import sweep_idle
 from queueing.left_messages import release_left_messages
-from queueing.models import SweepSlot
 from queueing.offers import return_unanswered_offers, return_undelivered_offers
 from queueing.presence import mark_departed_away
 from queueing.schedule import current_schedule
@@ -51,38 +48,12 @@ def sweep_once(*, now: datetime, outbox: Outbox) -> None:
         watch_sla(now=now)
 
 
-def take_sweep_slot(interval: float) -> bool:
-    """True for the one process that sweeps this interval, deployment-wide; False for the others.
-
-    One upsert on the database's clock: `swept_at` moves only if the last sweep is an interval old
-    (less a tenth, for the loop's jitter). A process that dies simply stops taking the slot, and
-    the next process to try takes it: no lease to expire, no leader to elect. The sweep itself
-    stays safe to run concurrently (it did run in every process); this only spares the repeats."""
-    table = SweepSlot._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (id, swept_at) VALUES (1, clock_timestamp())"  # noqa: S608 - the table name is ours
-            " ON CONFLICT (id) DO UPDATE SET swept_at = EXCLUDED.swept_at"
-            f" WHERE {table}.swept_at <= EXCLUDED.swept_at - make_interval(secs => %s) RETURNING 1",
-            [interval * 0.9],
-        )
-        return cursor.fetchone() is not None
-
-
-def sweep_if_slot(*, now: datetime, outbox: Outbox, interval: float) -> bool:
-    """One step of the loop: sweep if this process has this interval's slot. Whether it swept."""
-    if not take_sweep_slot(interval):
-        return False
-    sweep_once(now=now, outbox=outbox)
-    return True
-
-
 async def run_forever(clock: Callable[[], datetime] = timezone.now, interval: float | None = None) -> None:
     interval = interval or settings.CHAT_SWEEP_INTERVAL
     while True:
         outbox = Outbox()
         try:
-            await database_sync_to_async(sweep_if_slot)(now=clock(), outbox=outbox, interval=interval)
+            await database_sync_to_async(sweep_once)(now=clock(), outbox=outbox)
             await outbox.publish()
         except asyncio.CancelledError:
             raise
