@@ -18,8 +18,9 @@ from chats.notes import add_note
 from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
-from consumers.claims import ALREADY_TAKEN, claim_desk, on_claim_threads
+from consumers.claims import ALREADY_TAKEN, claim_desk
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
+from consumers.pools import on_claim_threads
 from queueing.assignment import QueueError, accept_chat, accept_next, change_status
 from queueing.board import ListedChats
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids

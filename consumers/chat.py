@@ -16,7 +16,7 @@ from chats.snapshots import provider_replay
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
-from consumers.replays import on_replay_threads
+from consumers.pools import on_replay_threads
 from queueing.handoff import end_by_provider
 from queueing.waiting_room import open_provider_socket, provider_queue_place
 

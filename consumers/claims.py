@@ -16,25 +16,15 @@ import asyncio
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
-
-from channels.db import DatabaseSyncToAsync
+from typing import TypeVar
 
 from queueing.assignment import QueueError
 
-CLAIM_THREADS = 4
-CLAIMS = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="claims")
 TAKEN_SECONDS = 60.0
 TAKEN_MAX = 10_000  # the oldest are forgotten first
 ALREADY_TAKEN = "That chat is no longer waiting: another agent took it, or it ended."
 
 Claimed = TypeVar("Claimed")
-
-
-def on_claim_threads(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """`func` as an awaitable run on a claims thread (a pooled connection per call, CONN_MAX_AGE=0)."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=CLAIMS)
 
 
 class ClaimDesk:
