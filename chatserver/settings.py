@@ -115,7 +115,13 @@ if _db["ENGINE"] != "django.db.backends.postgresql":
 _db["CONN_MAX_AGE"] = 0  # required with the pool: connections go back to it after each call
 # timeout: how long a call waits for a connection; short, so that during an outage frames fail
 # fast into retryable errors instead of queueing behind the database thread.
-_db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DB_POOL_MAX", 20, minimum=1), "timeout": 3}}
+_db["OPTIONS"] = {
+    "pool": {
+        "min_size": 2,
+        "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 3, minimum=1),
+    }
+}
 DATABASES = {"default": _db}
 # Messages are stored from the event loop through their own async pool (chats.message_store).
 DB_ASYNC_POOL_MAX = env_int("DB_ASYNC_POOL_MAX", 10, minimum=1)

@@ -44,6 +44,9 @@ def claim_in_two_processes(provider, agents, chats: int, capacity: int) -> list[
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         CHAT_AGENT_CAPACITY=str(capacity),
         DB_POOL_MAX="20",
+        # 100 threads share each process's 20 connections: on a slow CI box a thread can wait
+        # longer than the default 3 s for one. The test is about claims, not pool waits.
+        DB_POOL_TIMEOUT="60",
     )
     start_at = time.time() + 3
     half = len(agents) // 2
