@@ -620,6 +620,9 @@
       var conn = document.getElementById("conn");
       conn.textContent = labels[s] || "";
       conn.setAttribute("data-state", s);
+      // a status change or an accept sent while disconnected would be lost: offer them only when they can go
+      toggle.disabled = s !== "open";
+      document.getElementById("accept-next").disabled = s !== "open";
     },
     onFinal: function (code, why) {
       say(why === "not_logged_in" ? "Your session ended. Log in again." : "This console cannot connect (" + why + ").");
