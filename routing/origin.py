@@ -57,14 +57,20 @@ def origin_allowed(origin: str | None, scope: dict | None = None) -> bool:
     )
 
 
+def origin_header(scope: dict) -> str | None:
+    """The Origin header (the last, if repeated), None when absent or empty."""
+    values = [value for name, value in scope.get("headers", []) if name == b"origin"]
+    return (values[-1].decode("latin-1") or None) if values else None
+
+
 class OriginCheck:
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
-            headers = dict(scope.get("headers", []))
-            origin = headers.get(b"origin", b"").decode("latin-1") or None
+            # a helper, so that this frame (alive as long as the socket) holds no header dict
+            origin = origin_header(scope)
             if not origin_allowed(origin, scope):
                 log.warning("websocket refused: origin %r not allowed", (origin or "")[:100])
                 return await WebsocketDenier()(scope, receive, send)
