@@ -4,6 +4,7 @@ get_asgi_application() must run before anything imports models (it sets Django u
 websocket routing is imported after it.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -27,3 +28,10 @@ application = StartTimers(
         }
     )
 )
+
+# What starting made (Django, the apps, the URL conf, the templates' loaders) lives as long as the
+# process: out of the collector's generations, a full collection no longer walks it, so its pauses
+# on the event loop shrink to what the sockets themselves hold. (gc.freeze: the technique Instagram
+# described for its Django servers; see docs/benchmarks.md, scenario 1.)
+gc.collect()
+gc.freeze()
