@@ -19,12 +19,13 @@ from chats.outbox import Outbox
 from consumers import heads
 from consumers.base import ChatSocket
 from consumers.claims import ALREADY_TAKEN, claim_desk
+from consumers.console_beats import console_beats
 from consumers.fields import FrameError, require_seq, require_text, require_uuid
 from consumers.pools import on_claim_threads
 from queueing.assignment import QueueError, accept_chat, accept_next, change_status
 from queueing.board import ListedChats
 from queueing.console import agent_replay, agent_state, assigned_frame, held_chat_ids
-from queueing.consoles import beat_seconds, close_socket, open_socket, socket_beat
+from queueing.consoles import close_socket, open_socket
 from queueing.handoff import close_chat, join_as_escalation, transfer
 from queueing.hands import lower_hand, raise_hand
 from queueing.offers import record_delivery, undelivered_chat_ids
@@ -75,20 +76,13 @@ class AgentConsumer(ChatSocket):
             heads.follow_summary(self, chat)
         for chat_id in await database_sync_to_async(undelivered_chat_ids)(self.user):
             await self.db(record_delivery, self.user, chat_id)  # offered while no console had it
-        self.tasks.start(self.keep_presence())  # stopped when the socket closes
-
-    async def keep_presence(self) -> None:
-        """Console heartbeats: keep this process's lease (queueing.consoles) and this socket's row."""
-        while True:
-            await asyncio.sleep(beat_seconds())
-            with contextlib.suppress(Exception):  # a database blip: the next beat tries again
-                await database_sync_to_async(socket_beat)(self.user, self.channel_name, now=timezone.now())
+        console_beats().add(self.channel_name, self.user)  # the process's heartbeat keeps it present
 
     async def disconnect(self, code: int) -> None:
         """No offers from the moment the socket closes; the agent's status waits out the reload grace."""
         if getattr(self, "console_open", False):
             self.console_open = False
-            await self.tasks.cancel_all()  # no heartbeat may put the row back after it is deleted
+            console_beats().discard(self.channel_name)  # no heartbeat may put the row back after it is deleted
             with contextlib.suppress(Exception):  # the process's lease and the timer sweep cover a failure
                 await database_sync_to_async(close_socket)(self.user, self.channel_name, now=timezone.now())
         await super().disconnect(code)

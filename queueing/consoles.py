@@ -3,15 +3,15 @@
 A console socket inserts its `ConsoleSocket` row on connect and deletes it on disconnect. A
 process that dies cannot delete its rows, so each row belongs to its process's `ConsoleProcess`,
 whose `lease_until` is renewed by the database clock (`now() + CHAT_CONSOLE_LEASE`) on every console
-connect and, throttled to one write per lease/3 per process, on the consoles' heartbeats. A socket
+connect and on the process's heartbeat, one write per lease/3 for all its consoles. A socket
 counts as open only while its process's lease is ahead of the database's `now()`: a killed
 process's consoles stop getting offers within one lease, and the timer sweep deletes their rows.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
@@ -23,8 +23,6 @@ from accounts.models import User
 from queueing.models import AgentPresence, ConsoleSocket
 
 PROCESS_ID = uuid.uuid4()  # this server process, for as long as it runs
-
-_renewed_at = float("-inf")  # time.monotonic() of this process's last lease write
 
 UPSERT_LEASE = """
 INSERT INTO queueing_consoleprocess (id, lease_until) VALUES (%s, now() + make_interval(secs => %s))
@@ -39,16 +37,8 @@ def beat_seconds() -> float:
 
 def renew_lease() -> None:
     """Extend this process's lease by CHAT_CONSOLE_LEASE from the database's clock."""
-    global _renewed_at
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_LEASE, [PROCESS_ID, settings.CHAT_CONSOLE_LEASE])
-    _renewed_at = time.monotonic()
-
-
-def renew_lease_if_due() -> None:
-    """A console heartbeat: renew the lease unless this process did so within the last lease/3."""
-    if time.monotonic() - _renewed_at >= beat_seconds():
-        renew_lease()
 
 
 def live_sockets() -> QuerySet[ConsoleSocket]:
@@ -77,15 +67,26 @@ def open_socket(user: User, channel_name: str, *, now: datetime) -> None:
         AgentPresence.objects.filter(pk=presence.pk).update(console_left_at=None, last_seen=now)
 
 
-def socket_beat(user: User, channel_name: str, *, now: datetime) -> None:
-    """A console heartbeat: renew the lease when due; put the socket's row back if it was deleted.
+def beat(sockets: Mapping[str, User], *, now: datetime) -> int:
+    """This process's console heartbeat: renew its lease; put back the rows of open sockets that lost theirs.
 
-    Rows go while the socket lives when another process's sweep took this one for dead (its loop
+    Rows go while a socket lives when another process's sweep took this one for dead (its loop
     stalled past the lease), or when an offer to the agent was never delivered (queueing.offers).
+    One lease write and one read for all of the process's consoles: a query per socket kept the
+    database thread half busy at 1,000 consoles and queued every request behind the beats
+    (scenario 6, docs/benchmarks.md). `sockets` is the live registry (channel name → agent): a
+    console that closes meanwhile leaves it before deleting its row, so its row is not put back.
+    Returns how many rows were put back.
     """
-    renew_lease_if_due()
-    if not ConsoleSocket.objects.filter(channel_name=channel_name).exists():
-        open_socket(user, channel_name, now=now)
+    renew_lease()
+    present = set(ConsoleSocket.objects.filter(process_id=PROCESS_ID).values_list("channel_name", flat=True))
+    restored = 0
+    for channel_name in [name for name in list(sockets) if name not in present]:
+        user = sockets.get(channel_name)
+        if user is not None:  # still open
+            open_socket(user, channel_name, now=now)
+            restored += 1
+    return restored
 
 
 def close_socket(user: User, channel_name: str, *, now: datetime) -> bool:
@@ -113,7 +114,7 @@ def forget_dead_processes(*, now: datetime) -> set[int]:
 
     One conditional DELETE decides: a process renewing its lease meanwhile is re-checked by
     PostgreSQL and kept; one renewing just after creates its row again, and each of its consoles
-    puts its own row back on its next heartbeat (`socket_beat`).
+    gets its row back on the process's next heartbeat (`beat`).
     """
     with transaction.atomic():
         with connection.cursor() as cursor:

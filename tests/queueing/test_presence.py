@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from chats.models import Chat, Entry
+from consumers.console_beats import console_beats
 from queueing import consoles
 from queueing.assignment import agents_with_room
 from queueing.models import AgentPresence, ConsoleProcess, ConsoleSocket
@@ -137,3 +138,22 @@ async def test_a_stale_accept_is_refused_from_the_consoles_latest_list(provider,
     refused = await b.type_("error")
     assert refused["code"] == "already_taken" and "no longer waiting" in refused["message"]
     assert (await sync_to_async(chat_of)(chat["chat_id"])).agent == agent
+
+
+async def test_one_heartbeat_renews_the_lease_and_puts_back_only_open_consoles_rows(agent, agent2):
+    """Rows a sweep deleted under live consoles come back on the process's next beat; a closed console's does not."""
+    a, _, _ = await connect(agent, "/ws/agent/")
+    await a.type_("agent.state")
+    b, _, _ = await connect(agent2, "/ws/agent/")
+    await b.type_("agent.state")
+    await sync_to_async(ConsoleSocket.objects.all().delete)()  # as a sweep that took this process for dead
+    await sync_to_async(ConsoleProcess.objects.filter(pk=consoles.PROCESS_ID).update)(lease_until=later(-60))
+    await b.close()
+    assert await console_beats().beat_once() == 1
+    rows = await sync_to_async(lambda: list(ConsoleSocket.objects.values_list("user_id", "process_id")))()
+    assert rows == [(agent.pk, consoles.PROCESS_ID)]
+    lease = (await sync_to_async(ConsoleProcess.objects.get)(pk=consoles.PROCESS_ID)).lease_until
+    assert lease > await sync_to_async(db_now)()
+    await a.close()
+    assert await console_beats().beat_once() == 0
+    assert not await sync_to_async(ConsoleSocket.objects.exists)()
