@@ -27,6 +27,13 @@ from chats.outbox import Outbox  # noqa: E402
 from queueing.assignment import QueueError, accept_next  # noqa: E402
 from queueing.offers import record_delivery  # noqa: E402
 
+COUNTING = threading.Lock()  # `counter[key] += 1` is a read and a write: 100 threads lose updates without it
+
+
+def count(results: Counter, key: str) -> None:
+    with COUNTING:
+        results[key] += 1
+
 
 def claim_until_empty(agent: User, results: Counter, latencies: list, start: threading.Event) -> None:
     start.wait()
@@ -35,15 +42,16 @@ def claim_until_empty(agent: User, results: Counter, latencies: list, start: thr
             t0 = time.perf_counter()
             try:
                 chat = accept_next(agent, now=timezone.now(), outbox=Outbox())
-                results["claimed"] += 1
+                count(results, "claimed")
                 latencies.append(time.perf_counter() - t0)
-                record_delivery(agent, chat.public_id, now=timezone.now(), outbox=Outbox())
+                if not record_delivery(agent, chat.public_id, now=timezone.now(), outbox=Outbox()):
+                    count(results, "delivery found the chat not this agent's")
             except QueueError as exc:
-                results[exc.code] += 1
+                count(results, exc.code)
                 if exc.code in ("queue_empty", "at_capacity"):
                     return
             except Exception as exc:  # counted so the test names what stopped a thread
-                results[f"crashed: {type(exc).__name__}: {exc}"[:200]] += 1
+                count(results, f"crashed: {type(exc).__name__}: {exc}"[:200])
                 return
             finally:
                 close_old_connections()  # back to the pool after each claim, as a request would
