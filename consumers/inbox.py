@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,28 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
 
     inbox: deque[dict] | None = None  # client frames not yet handled, in arrival order
     reader: asyncio.Task | None = None  # handles them, one at a time; exists only while any wait
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """Channels' `AsyncConsumer.__call__`, with two costs per event taken out.
+
+        A queue change goes to every console of the process, so what each event costs is paid a
+        thousand times a change (scenario 6, docs/benchmarks.md): here events wait in
+        `dispatch_from` rather than in an `asyncio.wait` per event, and frames go straight to the
+        server rather than through Channels' session wrapper, which on a websocket only ever
+        passes them on (it saves the session on `http.response.start` alone).
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        self.base_send = past_session_wrapper(send)
+        try:
+            await dispatch_from(sources, self.dispatch)
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its per-event `aclose_old_connections()`, and with client
@@ -68,3 +96,51 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
                 self.inbox.clear()
                 await self.close(code=INTERNAL_ERROR)
                 return
+
+
+def past_session_wrapper(send: Callable) -> Callable:
+    """The send that Channels' session middleware wraps, when it does; else `send` itself."""
+    wrapper = getattr(send, "__self__", None)
+    if isinstance(wrapper, InstanceSessionWrapper) and wrapper.scope.get("type") == "websocket":
+        return wrapper.real_send
+    return send
+
+
+async def dispatch_from(
+    sources: Sequence[Callable[[], Awaitable[Any]]], dispatch: Callable[[Any], Awaitable[None]]
+) -> None:
+    """Channels' `await_many_dispatch`: one read pending per source, each event dispatched in turn.
+
+    The same order and one-at-a-time handling, but a finished read wakes one shared future
+    instead of each round building an `asyncio.wait` (a waiter, callbacks added to and removed
+    from every read, two sets): that wait was the largest single cost of a broadcast's delivery
+    to a socket in py-spy.
+    """
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+
+    def wake(_: asyncio.Task) -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    def read(source: Callable[[], Awaitable[Any]]) -> asyncio.Task:
+        task = asyncio.ensure_future(source())
+        task.add_done_callback(wake)
+        return task
+
+    pending = [read(source) for source in sources]
+    try:
+        while True:
+            await ready
+            ready = loop.create_future()
+            for i, task in enumerate(pending):
+                if task.done():
+                    await dispatch(task.result())
+                    pending[i] = read(sources[i])
+    finally:
+        for task in pending:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
