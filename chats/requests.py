@@ -17,13 +17,13 @@ from django.db import IntegrityError, transaction
 from accounts.models import Location, User
 from accounts.text import text_problem
 from chats.hours import Schedule
-from chats.models import OPEN_STATUSES, Chat, EntryKind, Refusal, SenderRole, Status, TransactionType
+from chats.models import Chat, EntryKind, Refusal, SenderRole, Status, TransactionType
 from chats.outbox import Outbox
 from chats.redaction import redact
 from chats.request_errors import ChatRequestError, invalid
 from chats.request_limits import check_open_chats, check_request_rate
 from chats.same_patient import PatientMismatch, ask_again
-from chats.transcript import append_entry, append_event
+from chats.transcript import append_entries, event_fields
 
 MAX_NAME = 100
 MAX_MEMBER_ID = 40
@@ -154,7 +154,28 @@ def open_chat(
     """The provider's open chat about this member id, or a new one. (chat, created).
 
     A left message is new with `message_left_at` set, `held` (after hours) or `waiting`."""
-    chat = Chat(
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().filter(pk=provider.pk).first()  # one request per provider at a time
+                existing = check_open_chats(provider, request.member_id)
+                if existing is not None:
+                    return asked_again(provider, existing, request, now=now, outbox=outbox), False
+                chat = new_chat(provider, request, now=now, status=status, message_left_at=message_left_at)
+                insert_chat(provider, chat, request, now=now, outbox=outbox)
+                return chat, True
+        except IntegrityError:
+            # An open chat about this member stored meanwhile by a writer not holding the provider's
+            # lock (the unique constraint is the backstop): the second attempt finds it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def new_chat(
+    provider: User, request: ChatRequest, *, now: datetime, status: str, message_left_at: datetime | None
+) -> Chat:
+    return Chat(
         status=status,
         message_left_at=message_left_at,
         provider=provider,
@@ -171,49 +192,29 @@ def open_chat(
         requested_at=now,
         queued_at=now,
     )
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=provider.pk).first()  # one request of this provider at a time
-        check_open_chats(provider, request.member_id)
-        return insert_chat(provider, chat, request, now=now, outbox=outbox)
 
 
-def insert_chat(
-    provider: User, chat: Chat, request: ChatRequest, *, now: datetime, outbox: Outbox
-) -> tuple[Chat, bool]:
-    try:
-        with transaction.atomic():
-            chat.save(force_insert=True)
-            label = TransactionType(request.transaction_type).label
-            append_event(chat, "requested", f"{label} chat requested, case {chat.case_number}", now=now, outbox=outbox)
-            if request.discharge_within_24h:  # it jumps the queue: who asked, and when, is on the record
-                append_event(
-                    chat,
-                    PRIORITY_SET,
-                    f"Priority: discharge within 24 hours, set by {provider.display_name}",
-                    now=now,
-                    outbox=outbox,
-                    actor=provider,
-                )
-            if request.question:
-                append_entry(
-                    chat,
-                    kind=EntryKind.MESSAGE,
-                    sender_role=SenderRole.PROVIDER,
-                    sender_id=provider.pk,
-                    sender_name=provider.display_name,
-                    text=request.question,
-                    client_id=uuid.uuid4(),
-                    now=now,
-                    outbox=outbox,
-                )
-    except IntegrityError:
-        existing = Chat.objects.filter(
-            provider=provider, member_id__iexact=request.member_id, status__in=OPEN_STATUSES
-        ).first()
-        if existing is None:  # it ended between our insert and this read: try once more
-            return insert_chat(provider, chat, request, now=now, outbox=outbox)
-        return asked_again(provider, existing, request, now=now, outbox=outbox), False
-    return chat, True
+def insert_chat(provider: User, chat: Chat, request: ChatRequest, *, now: datetime, outbox: Outbox) -> None:
+    """The new chat with its opening entries: the request, a priority if asked, the first question."""
+    chat.save(force_insert=True)
+    label = TransactionType(request.transaction_type).label
+    entries = [event_fields("requested", f"{label} chat requested, case {chat.case_number}", now=now)]
+    if request.discharge_within_24h:  # it jumps the queue: who asked, and when, is on the record
+        text = f"Priority: discharge within 24 hours, set by {provider.display_name}"
+        entries.append(event_fields(PRIORITY_SET, text, now=now, actor=provider))
+    if request.question:
+        entries.append(
+            {
+                "kind": EntryKind.MESSAGE,
+                "sender_role": SenderRole.PROVIDER,
+                "sender_id": provider.pk,
+                "sender_name": provider.display_name,
+                "text": request.question,
+                "client_id": uuid.uuid4(),
+                "now": now,
+            }
+        )
+    append_entries(chat, entries, outbox=outbox)
 
 
 def asked_again(provider: User, chat: Chat, request: ChatRequest, *, now: datetime, outbox: Outbox) -> Chat:

@@ -8,7 +8,7 @@ unique constraints on (chat, seq) and (chat, client_id) are the backstop.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -108,28 +108,55 @@ def append_entry(
     round trip, not two). `with_entry` stores the rows that hang off the new entry (an
     attachment) before its frame is built.
     """
-    entry, original = new_entry(chat, **fields)
-    entry.save(force_insert=True)
-    if original is not None:
-        RedactedOriginal.objects.create(entry=entry, text=original)
+    return append_entries(chat, [fields], outbox=outbox, chat_updates=chat_updates, with_entry=with_entry)[0]
+
+
+def append_entries(
+    chat: Chat,
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    outbox: Outbox,
+    chat_updates: Mapping[str, object] | None = None,
+    with_entry: Callable[[Entry], object] | None = None,
+) -> list[Entry]:
+    """Store the next entries of a locked chat, chained in order, in one INSERT and one UPDATE."""
+    head = chat.last_seq, chat.head_hash
+    built: list[tuple[Entry, str | None]] = []
+    for fields in entries:
+        entry, original = new_entry(chat, **fields)
+        chat.last_seq, chat.head_hash = entry.seq, entry.hash  # the next one chains on this one
+        built.append((entry, original))
+    stored = [entry for entry, _ in built]
+    try:
+        Entry.objects.bulk_create(stored)
+    except Exception:
+        chat.last_seq, chat.head_hash = head  # a caller that recovers (a repeated client_id) sees the stored head
+        raise
+    originals = [RedactedOriginal(entry=entry, text=original) for entry, original in built if original is not None]
+    if originals:
+        RedactedOriginal.objects.bulk_create(originals)
     if with_entry is not None:
-        with_entry(entry)
-    chat.last_seq, chat.head_hash = entry.seq, entry.hash
-    Chat.objects.filter(pk=chat.pk).update(last_seq=entry.seq, head_hash=entry.hash, **(chat_updates or {}))
-    outbox.add(*entry_event(chat, entry))
-    return entry
+        for entry in stored:
+            with_entry(entry)
+    Chat.objects.filter(pk=chat.pk).update(last_seq=chat.last_seq, head_hash=chat.head_hash, **(chat_updates or {}))
+    for entry in stored:
+        outbox.add(*entry_event(chat, entry))
+    return stored
+
+
+def event_fields(event: str, text: str, *, now: datetime, actor=None) -> dict[str, Any]:
+    """`new_entry` fields of a transcript event, by the system or a staff actor."""
+    return {
+        "kind": EntryKind.EVENT,
+        "event": event,
+        "sender_role": actor.role if actor is not None else SenderRole.SYSTEM,
+        "sender_id": actor.pk if actor is not None else None,
+        "sender_name": actor.display_name if actor is not None else "",
+        "text": text,
+        "now": now,
+    }
 
 
 def append_event(chat: Chat, event: str, text: str, *, now: datetime, outbox: Outbox, actor=None) -> Entry:
     """A transcript event (joined, warned, transferred, ended…), by the system or a staff actor."""
-    return append_entry(
-        chat,
-        kind=EntryKind.EVENT,
-        event=event,
-        sender_role=actor.role if actor is not None else SenderRole.SYSTEM,
-        sender_id=actor.pk if actor is not None else None,
-        sender_name=actor.display_name if actor is not None else "",
-        text=text,
-        now=now,
-        outbox=outbox,
-    )
+    return append_entry(chat, outbox=outbox, **event_fields(event, text, now=now, actor=actor))

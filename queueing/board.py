@@ -11,7 +11,7 @@ so the estimate moves whenever the queue, the agents' status or their load moves
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from accounts.models import User
 from chats import groups
 from chats.frames import queue_list_frame, queue_place_frame, queue_positions_event, waiting_row
-from chats.frames.shapes import QueueListFrame, QueuePlaceFrame, WaitingRow
+from chats.frames.shapes import QueuePlaceFrame, WaitingRow
 from chats.models import Chat, Status, format_case_number, slot_taken
 from chats.outbox import Outbox
 from queueing.consoles import has_open_console
@@ -44,6 +44,7 @@ def available_capacity(now: datetime) -> Capacity:
     agents = (
         User.objects.filter(agentpresence__status=PresenceStatus.AVAILABLE)
         .filter(has_open_console("pk"))
+        .only("chat_capacity")  # what capacity_of reads
         .annotate(load=Count("served_chats", filter=slot_taken(now, "served_chats__")))  # wrap-ups count
     )
     total = free = 0
@@ -73,10 +74,15 @@ def estimate_wait(position: int, capacity: Capacity, handle_seconds: float) -> i
     return round((position - capacity.free) * handle_seconds / max(capacity.total, 1))
 
 
+WAITING_COLUMNS = ("public_id", "id", "transaction_type", "discharge_within_24h", "queued_at", "requested_at")
+
+
 def waiting_list(now: datetime) -> list[WaitingRow]:
-    rows = Chat.objects.waiting_in_queue_order().values(
-        "public_id", "id", "transaction_type", "discharge_within_24h", "queued_at", "requested_at"
-    )[:MAX_LISTED]
+    return waiting_rows(Chat.objects.waiting_in_queue_order().values(*WAITING_COLUMNS)[:MAX_LISTED], now)
+
+
+def waiting_rows(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[WaitingRow]:
+    """The agents' rows of waiting chats read with WAITING_COLUMNS, in queue order."""
     return [
         waiting_row(
             str(row["public_id"]),
@@ -87,10 +93,6 @@ def waiting_list(now: datetime) -> list[WaitingRow]:
         )
         for row in rows
     ]
-
-
-def queue_frame(now: datetime) -> QueueListFrame:
-    return queue_list_frame(waiting_list(now))
 
 
 class ListedChats:
@@ -146,8 +148,8 @@ def publish_queue_changed(*, now: datetime, outbox: Outbox) -> None:
 
 
 def add_queue_snapshot(*, now: datetime, outbox: Outbox) -> None:
-    order = list(Chat.objects.waiting_in_queue_order().values_list("public_id", flat=True))
+    queue = list(Chat.objects.waiting_in_queue_order().values(*WAITING_COLUMNS))  # the whole queue, read once
     capacity, handle = available_capacity(now), mean_handle_seconds()
-    waits = [estimate_wait(i + 1, capacity, handle) for i in range(len(order))]
-    outbox.frame(groups.AGENTS, queue_frame(now))
-    outbox.add(groups.QUEUE_WATCHERS, queue_positions_event([u.hex for u in order], waits))
+    waits = [estimate_wait(i + 1, capacity, handle) for i in range(len(queue))]
+    outbox.frame(groups.AGENTS, queue_list_frame(waiting_rows(queue[:MAX_LISTED], now)))
+    outbox.add(groups.QUEUE_WATCHERS, queue_positions_event([row["public_id"].hex for row in queue], waits))

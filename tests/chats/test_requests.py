@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from chats import requests
 from chats.hours import parse_hours
 from chats.models import Chat, Entry, Refusal
 from tests.conftest import chat_body, logged_in_client
@@ -150,6 +151,41 @@ def test_same_patient_returns_the_open_chat(provider):
     again = post(client, chat_body(member_id="M7", ttype="add_on"))
     assert again.status_code == 200 and again.json()["chat_id"] == first.json()["chat_id"]
     assert Chat.objects.count() == 1
+
+
+def test_a_chat_stored_by_another_writer_meanwhile_is_asked_again_not_duplicated(provider, monkeypatch):
+    """The unique constraint is the backstop: a request that missed the open chat retries and finds it."""
+    client = logged_in_client(provider)
+    first = post(client, chat_body(member_id="M7")).json()
+    real, calls = requests.check_open_chats, []
+
+    def misses_once(who, member_id):
+        calls.append(member_id)
+        return None if len(calls) == 1 else real(who, member_id)
+
+    monkeypatch.setattr(requests, "check_open_chats", misses_once)
+    again = post(client, chat_body(member_id="m7", question="And the second visit?"))
+    assert again.status_code == 200 and again.json()["chat_id"] == first["chat_id"] and len(calls) == 2
+    assert Chat.objects.count() == 1
+    assert Entry.objects.filter(chat__public_id=first["chat_id"], text="And the second visit?").exists()
+
+
+@pytest.mark.django_db(transaction=True)  # commits, so the queue snapshot is read as in production
+def test_a_request_is_served_in_a_bounded_number_of_queries(provider, django_assert_max_num_queries):
+    """Check, open with its opening entries, route and read the queue snapshot: 17 round trips today.
+
+    Each is ~1 ms of a request that every console waits on (bench scenario 6); a change that adds
+    one should say why."""
+    client = logged_in_client(provider)
+    post(client, chat_body(member_id="M1"))
+    with django_assert_max_num_queries(17):
+        response = post(client, chat_body(member_id="M2", discharge_within_24h=True))
+    assert response.status_code == 201
+    assert list(Entry.objects.filter(chat__public_id=response.json()["chat_id"]).values_list("seq", "event")) == [
+        (1, "requested"),
+        (2, "priority_set"),
+        (3, ""),
+    ]
 
 
 def test_another_patient_gets_a_chat_of_its_own(provider):
