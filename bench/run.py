@@ -169,7 +169,7 @@ async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) 
     )
     spies: list[subprocess.Popen] = []
     if profile and num in PROFILED and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
-        if num == 3:  # from the first throughput step, not the set-up
+        if num in (3, 6):  # from the first throughput step or trial, not the set-up
             target.on_load = lambda: spies.append(start_profile(proc.proc.pid, num))
         else:
             spies.append(start_profile(proc.proc.pid, num))
@@ -231,7 +231,8 @@ async def scenario(num: int, target: sc.Target, size: dict) -> dict:
     raise ValueError(num)
 
 
-PROFILED = (3, 5)  # the scenarios `--profile` records ours in
+PROFILED = (3, 5, 6)  # the scenarios `--profile` records ours in
+PROFILE_RATES = {6: 1000}  # samples a second; scenario 6's trials are a few short bursts
 PROFILE_STAMP = time.strftime("%Y%m%d-%H%M%S")
 
 
@@ -248,7 +249,7 @@ def start_profile(pid: int, num: int) -> subprocess.Popen:
             "-p",
             str(pid),
             "-r",
-            "100",
+            str(PROFILE_RATES.get(num, 100)),
             "--format",
             "raw",
             "-o",
@@ -329,7 +330,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="reduced sizes (the issue's sizes otherwise)")
     parser.add_argument("--scenarios", default="", help="comma-separated, e.g. 1,3 (default: all)")
     parser.add_argument("--only", default="", help="targets to run, e.g. ours,N0 (default: all)")
-    parser.add_argument("--profile", action="store_true", help="py-spy our server during scenarios 3 and 5")
+    parser.add_argument("--profile", action="store_true", help="py-spy our server during scenarios 3, 5 and 6")
     parser.add_argument(
         "--server-dir", default="", help="measure the server in this directory (default: this checkout)"
     )

@@ -334,6 +334,7 @@ async def s6_fanout(target: Target, watchers: int, trials: int) -> dict[str, Any
     """A queue change (ours: a new chat request) reaching `watchers` agent sockets; time to the last."""
     lasts: list[float] = []
     firsts: list[float] = []
+    requests: list[float] = []  # ours: the POST /api/chats/ round trip, as the client sees it
     sem = asyncio.Semaphore(100)
     if target.ours:
         world = Ours(target.proc.port)
@@ -355,11 +356,14 @@ async def s6_fanout(target: Target, watchers: int, trials: int) -> dict[str, Any
         socks = list(await asyncio.gather(*(console(i) for i in range(watchers))))
         await socks[0].set_status("away")
         await asyncio.sleep(1)
+        if target.on_load is not None:
+            target.on_load()
         cpu = CpuWindow(target.proc)
         async with httpx.AsyncClient(base_url=world.base, timeout=60) as client:
             for _ in range(trials):
                 t0 = now()
                 cid = await world.create_chat(client, target.providers[0])
+                requests.append(now() - t0)
                 deadline = time.monotonic() + 30
                 while len(seen.get(cid, ())) < watchers and time.monotonic() < deadline:
                     await asyncio.sleep(0.002)
@@ -402,6 +406,7 @@ async def s6_fanout(target: Target, watchers: int, trials: int) -> dict[str, Any
         "complete_trials": len(lasts),
         "to_last_ms": summary(sorted(lasts)),
         "to_first_ms": summary(sorted(firsts)),
+        **({"request_ms": summary(sorted(requests))} if requests else {}),
         **cpu.result(),
     }
     if target.ours:
