@@ -113,7 +113,7 @@ class DirectEvents:
     """A socket's channel-layer events taken straight from its queue in the layer (chatserver/channel_layer.py).
 
     Channels reads each event with a `receive` task: per event and per socket a task created, run
-    and finished, and its result handed on. That was the largest share of a broadcast's cost (36 %
+    and finished, and its result handed on. That was the largest share of a broadcast's cost (18 %
     of the server's samples in scenario 6's py-spy, docs/benchmarks.md). Here the queue calls the
     consumer's wake-up when an event is put, and the consumer takes what is queued itself.
     """
