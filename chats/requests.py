@@ -154,22 +154,25 @@ def open_chat(
     """The provider's open chat about this member id, or a new one. (chat, created).
 
     A left message is new with `message_left_at` set, `held` (after hours) or `waiting`."""
-    for attempt in range(2):
-        try:
-            with transaction.atomic():
-                User.objects.select_for_update().filter(pk=provider.pk).first()  # one request per provider at a time
-                existing = check_open_chats(provider, request.member_id)
-                if existing is not None:
-                    return asked_again(provider, existing, request, now=now, outbox=outbox), False
-                chat = new_chat(provider, request, now=now, status=status, message_left_at=message_left_at)
-                insert_chat(provider, chat, request, now=now, outbox=outbox)
-                return chat, True
-        except IntegrityError:
-            # An open chat about this member stored meanwhile by a writer not holding the provider's
-            # lock (the unique constraint is the backstop): the second attempt finds it.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return open_or_ask_again(provider, request, now=now, outbox=outbox, status=status, left_at=message_left_at)
+    except IntegrityError:
+        # An open chat about this member stored meanwhile by a writer not holding the provider's
+        # lock (the unique constraint is the backstop): the second attempt finds it.
+        return open_or_ask_again(provider, request, now=now, outbox=outbox, status=status, left_at=message_left_at)
+
+
+def open_or_ask_again(
+    provider: User, request: ChatRequest, *, now: datetime, outbox: Outbox, status: str, left_at: datetime | None
+) -> tuple[Chat, bool]:
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=provider.pk).first()  # one request per provider at a time
+        existing = check_open_chats(provider, request.member_id)
+        if existing is not None:
+            return asked_again(provider, existing, request, now=now, outbox=outbox), False
+        chat = new_chat(provider, request, now=now, status=status, message_left_at=left_at)
+        insert_chat(provider, chat, request, now=now, outbox=outbox)
+        return chat, True
 
 
 def new_chat(

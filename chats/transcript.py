@@ -120,18 +120,13 @@ def append_entries(
     with_entry: Callable[[Entry], object] | None = None,
 ) -> list[Entry]:
     """Store the next entries of a locked chat, chained in order, in one INSERT and one UPDATE."""
-    head = chat.last_seq, chat.head_hash
     built: list[tuple[Entry, str | None]] = []
     for fields in entries:
         entry, original = new_entry(chat, **fields)
         chat.last_seq, chat.head_hash = entry.seq, entry.hash  # the next one chains on this one
         built.append((entry, original))
     stored = [entry for entry, _ in built]
-    try:
-        Entry.objects.bulk_create(stored)
-    except Exception:
-        chat.last_seq, chat.head_hash = head  # a caller that recovers (a repeated client_id) sees the stored head
-        raise
+    Entry.objects.bulk_create(stored)  # a failure aborts the caller's transaction, and its chat with it
     originals = [RedactedOriginal(entry=entry, text=original) for entry, original in built if original is not None]
     if originals:
         RedactedOriginal.objects.bulk_create(originals)
