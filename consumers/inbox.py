@@ -18,6 +18,7 @@ from channels.sessions import InstanceSessionWrapper
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = 1011
+GONE_WITHOUT_CLOSE = 1006  # the code a closed connection reports when no close frame was seen
 INBOX_FRAMES = 32  # client frames a socket may have waiting before the server stops reading it
 READER_CLOSE_SECONDS = 10  # on close, how long the frame being handled may still take
 
@@ -26,6 +27,7 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
     """Client frames go to an inbox read by one task; channel-layer events are handled as they come."""
 
     inbox: deque[dict] | None = None  # client frames not yet handled, in arrival order
+    left = False  # `disconnect` has run (or is running)
     reader: asyncio.Task | None = None  # handles them, one at a time; exists only while any wait
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -49,6 +51,31 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
             await dispatch_from(sources, self.dispatch)
         except StopConsumer:
             pass
+        except Exception:
+            await self.disconnect_after_failure()
+            raise
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        self.left = True
+        await super().websocket_disconnect(message)
+
+    async def disconnect_after_failure(self) -> None:
+        """A handler failed, so the loop ends before the socket's `websocket.disconnect` is read: run `disconnect`.
+
+        The common case: an event is sent to a client that has just gone, and Uvicorn raises
+        `ClientDisconnected` (Channels lets it end the consumer). Without this an agent's console
+        stayed registered with the process's heartbeat, which kept putting its row back, so the
+        closed console went on being offered chats (docs/presence.md). Groups, relays and the
+        socket's place are given back the same way.
+        """
+        if self.left:
+            return
+        self.left = True
+        log.info("a socket's handler failed before its close was read; releasing what it held")
+        try:
+            await self.disconnect(GONE_WITHOUT_CLOSE)
+        except Exception:  # the process's lease and the timer sweep cover what is left
+            log.warning("releasing a failed socket's state failed", exc_info=True)
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its per-event `aclose_old_connections()`, and with client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
@@ -150,11 +151,14 @@ class Socket:
         await self.comm.disconnect()
 
 
-async def connect(user: User | None, path: str, origin: bytes | None = ORIGIN) -> tuple[Socket, bool, int | None]:
+async def connect(
+    user: User | None, path: str, origin: bytes | None = ORIGIN, output_queue: asyncio.Queue | None = None
+) -> tuple[Socket, bool, int | None]:
     """Open a socket as `user` (with a real session cookie) through the real ASGI app.
 
     Returns (socket, accepted, close_code): a socket the server accepted and then closed comes
-    back with accepted True and the close code it sent.
+    back with accepted True and the close code it sent. `output_queue` stands in for the server's
+    side of the connection (what the app's `send` puts into).
     """
     from chatserver.asgi import application
 
@@ -165,6 +169,8 @@ async def connect(user: User | None, path: str, origin: bytes | None = ORIGIN) -
         client = await sync_to_async(logged_in_client)(user)
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
     comm = WebsocketCommunicator(application, path, headers=headers)
+    if output_queue is not None:
+        comm._output_queue = output_queue  # asgiref makes it lazily; set before the app starts
     accepted, _ = await comm.connect(timeout=5)
     socket = Socket(comm)
     if not accepted:

@@ -1,11 +1,14 @@
 """Presence means an open console: socket rows, process leases, the reload grace, delivery then "joined"."""
 
+import asyncio
 import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.db import connection
 from django.utils import timezone
+from uvicorn.protocols.utils import ClientDisconnected
 
 from chats.models import Chat, Entry
 from consumers.console_beats import console_beats
@@ -157,3 +160,55 @@ async def test_one_heartbeat_renews_the_lease_and_puts_back_only_open_consoles_r
     await a.close()
     assert await console_beats().beat_once() == 0
     assert not await sync_to_async(ConsoleSocket.objects.exists)()
+
+
+class ServerSideOfAGoneClient(asyncio.Queue):
+    """What the app's `send` meets once its client has gone: Uvicorn raises `ClientDisconnected`."""
+
+    gone = False
+
+    async def put(self, item):
+        if self.gone:
+            raise ClientDisconnected()
+        await super().put(item)
+
+
+async def available_on(agent, output_queue):
+    socket, _, _ = await connect(agent, "/ws/agent/", output_queue=output_queue)
+    await socket.type_("agent.state")
+    await socket.send({"type": "status", "status": "available"})
+    await socket.type_("status")
+    return socket
+
+
+async def ended(socket, raises):
+    """Wait for the socket's app to end, with the error its failed handler raised."""
+    with pytest.raises(raises):
+        await asyncio.wait_for(socket.comm.future, timeout=5)
+
+
+async def test_a_console_whose_client_left_while_an_offer_was_sent_is_offered_nothing_more(provider, agent):
+    """The offer's send finds the client gone: the console is still released, not kept alive by the heartbeat."""
+    server_side = ServerSideOfAGoneClient()
+    a = await available_on(agent, server_side)
+    server_side.gone = True
+    await request(provider, "M1")  # routed to the only console; sending it the offer fails
+    await a.comm.send_input({"type": "websocket.disconnect", "code": 1001})  # queued by Uvicorn on connection loss
+    await ended(a, ClientDisconnected)
+    assert not console_beats().open
+    assert await console_beats().beat_once() == 0
+    assert not await sync_to_async(ConsoleSocket.objects.filter(user=agent).exists)()
+    later_chat = await request(provider, "M2")
+    row = await sync_to_async(chat_of)(later_chat["chat_id"])
+    assert row.status == "waiting" and row.agent is None
+
+
+async def test_a_console_whose_event_handler_fails_gives_back_its_place(provider, agent):
+    """Any handler failure ends the socket (as in Channels), and what it held goes with it."""
+    a = await available(agent)
+    channel = await sync_to_async(ConsoleSocket.objects.values_list("channel_name", flat=True).get)(user=agent)
+    await get_channel_layer().send(channel, {"type": "no.such.event"})
+    await ended(a, ValueError)
+    assert channel not in console_beats().open
+    assert not await sync_to_async(ConsoleSocket.objects.filter(user=agent).exists)()
+    assert (await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)).console_left_at is not None
