@@ -5,18 +5,23 @@ the queue of every local socket of the group, and each socket's `receive` decode
 queue change to 1,000 consoles: 1,000 msgpack decodes of the same bytes). Here a message's bytes
 are decoded once and every local socket gets the same event dict, which consumers only read, so
 `consumers.base.ChatSocket` can also encode the frame once and send the same text to every socket.
-Each socket's channel queue is a `chatserver.slim_queue.SlimQueue` (about 3 KiB less per socket).
+Each socket's channel queue is a `chatserver.slim_queue.SlimQueue` (about 3 KiB less per socket),
+which a consumer may read directly (`channel_queue`, `close_channel`: consumers/inbox.py) instead
+of through a `receive` task per event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
 
 from chatserver.slim_queue import SlimQueue
+
+log = logging.getLogger(__name__)
 
 RECENT_MESSAGES = 256  # decoded messages remembered (a broadcast is read by its sockets within moments)
 
@@ -27,6 +32,14 @@ class SlimQueueLoopLayer(RedisPubSubLoopLayer):
     async def _subscribe_to_channel(self, channel: str) -> None:
         self.channels[channel] = SlimQueue()
         await self._get_shard(channel).subscribe(channel)
+
+    async def close_channel(self, channel: str) -> None:
+        """What channels_redis' `receive` does when cancelled (its consumer is leaving): forget, unsubscribe."""
+        if self.channels.pop(channel, None) is not None:
+            try:
+                await self._get_shard(channel).unsubscribe(channel)
+            except Exception:
+                log.exception("unsubscribing a closed channel failed")
 
 
 class DecodeOnceLayer(RedisPubSubChannelLayer):
@@ -44,7 +57,15 @@ class DecodeOnceLayer(RedisPubSubChannelLayer):
             self._decoded.popitem(last=False)
         return decoded
 
-    def _get_layer(self) -> RedisPubSubLoopLayer:
+    def channel_queue(self, channel: str) -> SlimQueue | None:
+        """The queue of one of this loop's channels (from `new_channel`), for a consumer that reads it directly."""
+        return self._get_layer().channels.get(channel)
+
+    async def close_channel(self, channel: str) -> None:
+        """The consumer reading `channel_queue` is leaving: the channel goes (as a cancelled `receive` does)."""
+        await self._get_layer().close_channel(channel)
+
+    def _get_layer(self) -> SlimQueueLoopLayer:
         # channels_redis' own, with SlimQueueLoopLayer for RedisPubSubLoopLayer
         loop = asyncio.get_running_loop()
         layer = self._layers.get(loop)

@@ -7,11 +7,16 @@ front (items, getters, putters, and its `join()` event's waiters), about 3 KiB, 
 ~38 KiB of Python objects (docs/benchmarks.md, scenario 4). These keep only what the two libraries
 use (`put_nowait`, `get`, `empty`; `set`, `clear`, `is_set`, `wait`) and allocate waiter lists
 only while someone waits. No maxsize, no `join()`/`task_done()`: neither caller uses them.
+
+A queue can also have a listener instead of getters (`listen`): a socket's consumer is told an
+event arrived and takes it with `get_nowait`, with no task of its own waiting in `get`
+(consumers/inbox.py: one task step less per event per socket, paid by every console on a broadcast).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 
@@ -24,15 +29,23 @@ def _wake_one(waiters: list[asyncio.Future] | None) -> None:
 
 
 class SlimQueue:
-    __slots__ = ("_items", "_getters")
+    __slots__ = ("_items", "_getters", "_listener")
 
     def __init__(self) -> None:
         self._items: list[Any] = []
         self._getters: list[asyncio.Future] | None = None
+        self._listener: Callable[[], None] | None = None
+
+    def listen(self, listener: Callable[[], None] | None) -> None:
+        """Call `listener` on every put (instead of waking a `get`); None to stop."""
+        self._listener = listener
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
-        _wake_one(self._getters)
+        if self._listener is not None:
+            self._listener()
+        else:
+            _wake_one(self._getters)
 
     async def get(self) -> Any:
         while not self._items:

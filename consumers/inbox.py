@@ -27,8 +27,8 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
     """Client frames go to an inbox read by one task; channel-layer events are handled as they come."""
 
     inbox: deque[dict] | None = None  # client frames not yet handled, in arrival order
-    left = False  # `disconnect` has run (or is running)
     reader: asyncio.Task | None = None  # handles them, one at a time; exists only while any wait
+    left = False  # `disconnect` has run (or is running)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         """Channels' `AsyncConsumer.__call__`, with two costs per event taken out.
@@ -37,29 +37,32 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
         thousand times a change (scenario 6, docs/benchmarks.md): here events wait in
         `dispatch_from` rather than in an `asyncio.wait` per event, and frames go straight to the
         server rather than through Channels' session wrapper, which on a websocket only ever
-        passes them on (it saves the session on `http.response.start` alone).
+        passes them on (it saves the session on `http.response.start` alone). With the deployed
+        layer, channel events are taken from the socket's queue directly (`DirectEvents`).
         """
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         sources = [receive]
+        events = None
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
-            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-            sources.append(self.channel_receive)
+            events = DirectEvents.of(self.channel_layer, self.channel_name)
+            if events is None:  # a layer without direct queues (the in-memory one): a read per event
+                sources.append(functools.partial(self.channel_layer.receive, self.channel_name))
         self.base_send = past_session_wrapper(send)
         try:
-            await dispatch_from(sources, self.dispatch)
+            await dispatch_from(sources, self.dispatch, events)
         except StopConsumer:
             pass
-        except Exception:
-            await self.disconnect_after_failure()
+        except Exception as failure:
+            await self.disconnect_after_failure(failure)
             raise
 
     async def websocket_disconnect(self, message: dict) -> None:
         self.left = True
         await super().websocket_disconnect(message)
 
-    async def disconnect_after_failure(self) -> None:
+    async def disconnect_after_failure(self, failure: Exception) -> None:
         """A handler failed, so the loop ends before the socket's `websocket.disconnect` is read: run `disconnect`.
 
         The common case: an event is sent to a client that has just gone, and Uvicorn raises
@@ -71,7 +74,7 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
         if self.left:
             return
         self.left = True
-        log.info("a socket's handler failed before its close was read; releasing what it held")
+        log.info("a socket's handler failed (%s) before its close was read; releasing it", type(failure).__name__)
         try:
             await self.disconnect(GONE_WITHOUT_CLOSE)
         except Exception:  # the process's lease and the timer sweep cover what is left
@@ -133,20 +136,54 @@ def past_session_wrapper(send: Callable) -> Callable:
     return send
 
 
+class DirectEvents:
+    """A socket's channel-layer events taken straight from its queue in the layer (chatserver/channel_layer.py).
+
+    Channels reads each event with a `receive` task: per event and per socket a task created, run
+    and finished, and its result handed on. That was the largest share of a broadcast's cost (18 %
+    of the server's samples in scenario 6's py-spy, docs/benchmarks.md). Here the queue calls the
+    consumer's wake-up when an event is put, and the consumer takes what is queued itself.
+    """
+
+    def __init__(self, layer: Any, channel: str, queue: Any):
+        self.layer, self.channel, self.queue = layer, channel, queue
+
+    @classmethod
+    def of(cls, layer: Any, channel: str) -> DirectEvents | None:
+        """For a layer offering `channel_queue` (the deployed one), else None."""
+        queue_of = getattr(layer, "channel_queue", None)
+        queue = queue_of(channel) if queue_of is not None else None
+        return cls(layer, channel, queue) if queue is not None else None
+
+    def take(self, most: int) -> list[Any]:
+        """Up to `most` queued events, decoded, oldest first."""
+        taken: list[Any] = []
+        while len(taken) < most and not self.queue.empty():
+            taken.append(self.layer.deserialize(self.queue.get_nowait()))
+        return taken
+
+    async def close(self) -> None:
+        self.queue.listen(None)
+        await self.layer.close_channel(self.channel)
+
+
 async def dispatch_from(
-    sources: Sequence[Callable[[], Awaitable[Any]]], dispatch: Callable[[Any], Awaitable[None]]
+    sources: Sequence[Callable[[], Awaitable[Any]]],
+    dispatch: Callable[[Any], Awaitable[None]],
+    events: DirectEvents | None = None,
 ) -> None:
     """Channels' `await_many_dispatch`: one read pending per source, each event dispatched in turn.
 
     The same order and one-at-a-time handling, but a finished read wakes one shared future
     instead of each round building an `asyncio.wait` (a waiter, callbacks added to and removed
     from every read, two sets): that wait was the largest single cost of a broadcast's delivery
-    to a socket in py-spy.
+    to a socket in py-spy. `events` wake the same future with no read task at all; each round
+    takes the ones queued when it began, so a stream of them never starves the socket's frames.
     """
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
 
-    def wake(_: asyncio.Task) -> None:
+    def wake(_: object = None) -> None:
         if not ready.done():
             ready.set_result(None)
 
@@ -156,6 +193,10 @@ async def dispatch_from(
         return task
 
     pending = [read(source) for source in sources]
+    if events is not None:
+        events.queue.listen(wake)
+        if not events.queue.empty():  # put before we listened
+            wake()
     try:
         while True:
             await ready
@@ -164,6 +205,9 @@ async def dispatch_from(
                 if task.done():
                     await dispatch(task.result())
                     pending[i] = read(sources[i])
+            if events is not None:
+                for event in events.take(events.queue.qsize()):
+                    await dispatch(event)
     finally:
         for task in pending:
             task.cancel()
@@ -171,3 +215,5 @@ async def dispatch_from(
                 await task
             except asyncio.CancelledError:
                 pass
+        if events is not None:
+            await events.close()

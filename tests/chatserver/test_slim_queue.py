@@ -78,3 +78,14 @@ async def test_event_wakes_every_waiter_and_stays_set_until_cleared():
         await late
     event.set()
     assert event.is_set()
+
+
+def test_a_listener_is_called_on_each_put_and_the_items_wait_for_it():
+    queue, calls = SlimQueue(), []
+    queue.listen(lambda: calls.append(queue.qsize()))
+    queue.put_nowait("a")
+    queue.put_nowait("b")
+    assert calls == [1, 2] and [queue.get_nowait(), queue.get_nowait()] == ["a", "b"]
+    queue.listen(None)
+    queue.put_nowait("c")
+    assert calls == [1, 2] and queue.qsize() == 1
