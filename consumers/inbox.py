@@ -14,6 +14,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
+from uvicorn.protocols.utils import ClientDisconnected
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,9 @@ class InOrderInbox(AsyncJsonWebsocketConsumer):
             message = self.inbox.popleft()
             try:
                 await self.websocket_receive(message)
+            except ClientDisconnected:  # the client left while its frame was answered; its close is read next
+                self.inbox.clear()
+                return
             except Exception:  # as Channels would: the socket closes (1011), the client resumes
                 log.error("a frame handler failed", exc_info=True)
                 self.inbox.clear()

@@ -1,6 +1,8 @@
 """Presence means an open console: socket rows, process leases, the reload grace, delivery then "joined"."""
 
 import asyncio
+import contextlib
+import logging
 import uuid
 
 import pytest
@@ -212,3 +214,30 @@ async def test_a_console_whose_event_handler_fails_gives_back_its_place(provider
     assert channel not in console_beats().open
     assert not await sync_to_async(ConsoleSocket.objects.filter(user=agent).exists)()
     assert (await sync_to_async(AgentPresence.objects.get)(pk=agent.pk)).console_left_at is not None
+
+
+@contextlib.contextmanager
+def logged_by(name):
+    """The records of logger `name` (caplog's root handler goes when the app's import configures logging)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger(name).addHandler(handler)
+    try:
+        yield records
+    finally:
+        logging.getLogger(name).removeHandler(handler)
+
+
+async def test_a_client_gone_while_its_frame_is_answered_is_closed_quietly(agent):
+    """Its answer meets a gone client: no error logged (nothing failed), and its close still releases the console."""
+    server_side = ServerSideOfAGoneClient()
+    a = await available_on(agent, server_side)
+    server_side.gone = True
+    with logged_by("consumers") as records:
+        await a.send({"type": "ping"})  # its pong finds the client gone
+        await asyncio.sleep(0.2)
+        await a.comm.send_input({"type": "websocket.disconnect", "code": 1001})
+        await asyncio.wait_for(a.comm.future, timeout=5)
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
+    assert not await sync_to_async(ConsoleSocket.objects.filter(user=agent).exists)()
