@@ -169,8 +169,9 @@ async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) 
     )
     spies: list[subprocess.Popen] = []
     if profile and num in PROFILED and target_name == "ours" and (Path(PY).parent / "py-spy").exists():
-        if num in (3, 6):  # from the first throughput step or trial, not the set-up
-            target.on_load = lambda: spies.append(start_profile(proc.proc.pid, num))
+        if num in (3, 4, 6):  # from the first throughput step, trial or idle window, not the set-up
+            seconds = int(size["s4_idle"]) if num == 4 else None  # scenario 4: the idle window, not the storm
+            target.on_load = lambda: spies.append(start_profile(proc.proc.pid, num, seconds))
         else:
             spies.append(start_profile(proc.proc.pid, num))
     db = OURS_DB if ours else PEERS_DB
@@ -231,8 +232,8 @@ async def scenario(num: int, target: sc.Target, size: dict) -> dict:
     raise ValueError(num)
 
 
-PROFILED = (3, 5, 6)  # the scenarios `--profile` records ours in
-PROFILE_RATES = {6: 1000}  # samples a second; scenario 6's trials are a few short bursts
+PROFILED = (3, 4, 5, 6)  # the scenarios `--profile` records ours in
+PROFILE_RATES = {4: 1000, 6: 1000}  # samples a second: scenario 6's trials are short bursts, 4's idle CPU is a few %
 PROFILE_STAMP = time.strftime("%Y%m%d-%H%M%S")
 
 
@@ -240,7 +241,8 @@ def profile_out(num: int) -> Path:
     return RESULTS / f"profile-s{num}-ours-{PROFILE_STAMP}.txt"
 
 
-def start_profile(pid: int, num: int) -> subprocess.Popen:
+def start_profile(pid: int, num: int, seconds: int | None = None) -> subprocess.Popen:
+    """py-spy on the server, for `seconds` or until it exits."""
     spy = str(Path(PY).parent / "py-spy")
     return subprocess.Popen(
         [
@@ -256,6 +258,7 @@ def start_profile(pid: int, num: int) -> subprocess.Popen:
             str(profile_out(num)),
             "--nonblocking",
             "--threads",
+            *(["--duration", str(seconds)] if seconds else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=open(LOGDIR / "py-spy.log", "w"),

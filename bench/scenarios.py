@@ -261,6 +261,8 @@ async def s4_idle(target: Target, sockets_n: int, storm: int, idle_seconds: floa
         conns = list(await asyncio.gather(*(open_peer(i) for i in range(sockets_n))))
     await asyncio.sleep(2)
     rss1 = target.proc.rss()
+    if target.on_load is not None:
+        target.on_load()
     cpu = CpuWindow(target.proc)
     await asyncio.sleep(idle_seconds)
     idle = cpu.result()
