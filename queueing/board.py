@@ -11,13 +11,15 @@ so the estimate moves whenever the queue, the agents' status or their load moves
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.models import User
 from chats import groups
@@ -132,10 +134,60 @@ def position_of(chat: Chat) -> int:
     return ahead.count() + 1
 
 
+@dataclass(frozen=True)
+class WaitInputs:
+    capacity: Capacity
+    handle_seconds: float
+    read_at: datetime  # taken before either was read
+
+
+class SharedWaitInputs:
+    """The wait estimate's inputs, read once for every provider socket that subscribed before the read.
+
+    A reconnect storm (a load balancer restart: 2,000 waiting providers at once) used to read the
+    agents' capacity and the handle time, two queries, for every socket, though they are the same
+    for all. A socket calls with the time it joined `QUEUE_WATCHERS`; a read that began after that
+    is as good as its own: whatever committed before the read is in it, and any change committed
+    after it is broadcast to the socket it already subscribed (`add_queue_snapshot`). So a socket
+    never shows an estimate older than one it would have been sent, and one socket at a time (no
+    storm, or a frozen test clock) always reads afresh.
+    """
+
+    REUSE_WITHIN = timedelta(minutes=1)  # a read stamped far after the caller's time is from a clock jump
+
+    def __init__(self) -> None:
+        self._latest: WaitInputs | None = None
+        self._reading = threading.Lock()  # one read at a time: the sockets queued behind it share it
+
+    def for_socket_subscribed_at(self, subscribed_at: datetime) -> WaitInputs:
+        if (shared := self._read_since(subscribed_at)) is not None:
+            return shared
+        with self._reading:
+            if (shared := self._read_since(subscribed_at)) is not None:
+                return shared  # read by the socket ahead of this one while it waited
+            read_at = timezone.now()
+            self._latest = WaitInputs(available_capacity(read_at), mean_handle_seconds(), read_at)
+            return self._latest
+
+    def forget(self) -> None:
+        """Drop the latest read (tests: one test's agents must not estimate the next test's wait)."""
+        self._latest = None
+
+    def _read_since(self, subscribed_at: datetime) -> WaitInputs | None:
+        latest = self._latest
+        if latest is not None and subscribed_at < latest.read_at <= subscribed_at + self.REUSE_WITHIN:
+            return latest
+        return None
+
+
+WAIT_INPUTS = SharedWaitInputs()
+
+
 def provider_queue_frame(chat: Chat, now: datetime) -> QueuePlaceFrame:
+    """A waiting provider's place; `now` is when their socket joined QUEUE_WATCHERS (or later)."""
     position = position_of(chat)
-    wait = estimate_wait(position, available_capacity(now), mean_handle_seconds())
-    return queue_place_frame(position, wait)
+    inputs = WAIT_INPUTS.for_socket_subscribed_at(now)
+    return queue_place_frame(position, estimate_wait(position, inputs.capacity, inputs.handle_seconds))
 
 
 def publish_queue_changed(*, now: datetime, outbox: Outbox) -> None:

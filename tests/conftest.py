@@ -247,6 +247,15 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
+def fresh_wait_inputs():
+    """A test travelling ahead in time must not leave its read for the next test to share."""
+    from queueing.board import WAIT_INPUTS
+
+    WAIT_INPUTS.forget()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """Each test gets an empty in-memory layer (groups from earlier tests are gone)."""
     layer = get_channel_layer()
