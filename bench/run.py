@@ -172,6 +172,8 @@ async def run_one(num: int, target_name: str, size: dict, redis, profile: bool) 
         if num in (3, 4, 6):  # from the first throughput step, trial or idle window, not the set-up
             seconds = int(size["s4_idle"]) if num == 4 else None  # scenario 4: the idle window, not the storm
             target.on_load = lambda: spies.append(start_profile(proc.proc.pid, num, seconds))
+            if num == 4:  # the storm in a file of its own: resumes, not idle pings
+                target.on_storm = lambda: spies.append(start_profile(proc.proc.pid, STORM))
         else:
             spies.append(start_profile(proc.proc.pid, num))
     db = OURS_DB if ours else PEERS_DB
@@ -233,15 +235,16 @@ async def scenario(num: int, target: sc.Target, size: dict) -> dict:
 
 
 PROFILED = (3, 4, 5, 6)  # the scenarios `--profile` records ours in
+STORM = "4-storm"  # scenario 4's reconnect storm, profiled apart from its idle window
 PROFILE_RATES = {4: 1000, 6: 1000}  # samples a second: scenario 6's trials are short bursts, 4's idle CPU is a few %
 PROFILE_STAMP = time.strftime("%Y%m%d-%H%M%S")
 
 
-def profile_out(num: int) -> Path:
+def profile_out(num: int | str) -> Path:
     return RESULTS / f"profile-s{num}-ours-{PROFILE_STAMP}.txt"
 
 
-def start_profile(pid: int, num: int, seconds: int | None = None) -> subprocess.Popen:
+def start_profile(pid: int, num: int | str, seconds: int | None = None) -> subprocess.Popen:
     """py-spy on the server, for `seconds` or until it exits."""
     spy = str(Path(PY).parent / "py-spy")
     return subprocess.Popen(
@@ -317,7 +320,7 @@ async def main_async(args) -> int:
     if args.profile:
         from bench.profile import summarize
 
-        for num in PROFILED:
+        for num in (*PROFILED, STORM):
             if profile_out(num).exists():
                 record[f"profile_s{num}_ours"] = summarize(profile_out(num))
     save()

@@ -37,6 +37,7 @@ class Target:
     providers: list[str]
     agents: list[str]
     on_load: Any = None  # called when the measured load starts (run.py starts the profiler there)
+    on_storm: Any = None  # scenario 4: called as the reconnect storm starts (run.py profiles it apart)
 
     @property
     def ours(self) -> bool:
@@ -271,6 +272,8 @@ async def s4_idle(target: Target, sockets_n: int, storm: int, idle_seconds: floa
     for c in victims:
         c.conn.abort()
     await asyncio.sleep(1)
+    if target.on_storm is not None:
+        target.on_storm()
     t0 = now()
 
     retries[0] = 0
